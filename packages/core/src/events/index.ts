@@ -1,0 +1,2 @@
+// Public surface of core/src/events; filled in by its issue.
+export {};

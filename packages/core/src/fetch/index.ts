@@ -1,0 +1,2 @@
+// Public surface of core/src/fetch; filled in by its issue.
+export {};

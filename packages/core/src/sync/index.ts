@@ -1,0 +1,2 @@
+// Public surface of core/src/sync; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of core/src/websocket; filled in by its issue.
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@parley/server`: the Parley backend.
+ *
+ * @packageDocumentation
+ */
+export {};
