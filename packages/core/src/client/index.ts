@@ -1,2 +1,35 @@
-// Public surface of core/src/client; filled in by its issue.
-export {};
+// Public surface of core/src/client: the ParleyClient SDK facade and what it is built from.
+export { isRetryable, parleyErrorFromResponse, parleyErrorFromThrown } from './api-error.js';
+export { type ApiCall, type ApiContext, type ApiRetryOptions, apiRequest } from './api-request.js';
+export type {
+  CreatedRoom,
+  CreateRoomOptions,
+  Credentials,
+  MatrixEvent,
+  MessagesPage,
+  RealtimeTicket,
+  ToDeviceMessage,
+  ToDeviceMessages,
+} from './api-types.js';
+export { type CallOptions, ClientApi } from './client-api.js';
+export type { HttpFunction, HttpMethod, HttpRequest, HttpResponse } from './http.js';
+export {
+  type ExponentialBackoffOptions,
+  ExponentialBackoffPolicy,
+  fullJitter,
+  type ReconnectContext,
+  type ReconnectPolicy,
+  randomUnit,
+} from './reconnect-policy.js';
+export { ReconnectTracker, type ReconnectTrackerOptions } from './reconnect-tracker.js';
+export { sleep } from './sleep.js';
+export {
+  type WebSocketCloseEventLike,
+  type WebSocketFactory,
+  type WebSocketLike,
+  type WebSocketMessageEventLike,
+  WS_CLOSED,
+  WS_CLOSING,
+  WS_CONNECTING,
+  WS_OPEN,
+} from './websocket-like.js';
