@@ -13,16 +13,17 @@ export type {
 } from './api-types.js';
 export { type CallOptions, ClientApi } from './client-api.js';
 export type { HttpFunction, HttpMethod, HttpRequest, HttpResponse } from './http.js';
+export { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.js';
+export { OutboxSender, type OutboxSenderOptions } from './outbox-sender.js';
 export {
   type ExponentialBackoffOptions,
   ExponentialBackoffPolicy,
   fullJitter,
   type ReconnectContext,
   type ReconnectPolicy,
-  randomUnit,
 } from './reconnect-policy.js';
 export { ReconnectTracker, type ReconnectTrackerOptions } from './reconnect-tracker.js';
-export { sleep } from './sleep.js';
+export { newTxnId } from './txn-id.js';
 export {
   type WebSocketCloseEventLike,
   type WebSocketFactory,
