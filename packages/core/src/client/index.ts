@@ -23,6 +23,11 @@ export {
   type ReconnectPolicy,
 } from './reconnect-policy.js';
 export { ReconnectTracker, type ReconnectTrackerOptions } from './reconnect-tracker.js';
+export { Room, type RoomMember, type RoomSummary } from './room.js';
+export { RoomCache, type RoomCacheOptions } from './room-cache.js';
+export { RoomList, type RoomListChanges } from './room-list.js';
+export type { SyncNews, SyncNewsEvent, SyncNewsRoom } from './sync-news.js';
+export { itemFromEvent, Timeline, type TimelineItem, type TimelineItemStatus } from './timeline.js';
 export { newTxnId } from './txn-id.js';
 export {
   type WebSocketCloseEventLike,
