@@ -3,4 +3,7 @@
  *
  * @packageDocumentation
  */
+export { FileStore, type FileStoreOptions } from './file-store.js';
+export { nodeHttp } from './http.js';
 export { nodeClock, nodeRandom, nodeTimers } from './platform.js';
+export { type NodeWebSocketOptions, nodeWebSocketFactory } from './websocket.js';

@@ -12,6 +12,12 @@ export type {
   ToDeviceMessages,
 } from './api-types.js';
 export { type CallOptions, ClientApi } from './client-api.js';
+export {
+  createFetchHttp,
+  type FetchHttpOptions,
+  type FetchLike,
+  type FetchResponseLike,
+} from './fetch-http.js';
 export type { HttpFunction, HttpMethod, HttpRequest, HttpResponse } from './http.js';
 export { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.js';
 export { OutboxSender, type OutboxSenderOptions } from './outbox-sender.js';
