@@ -8,7 +8,11 @@ export class ClientIds<T> {
   readonly #inUse = new Map<number, T>();
   #next: number;
 
-  constructor(first = 1) {
+  /** `last` is the highest id before wrapping to 1: 2^32-1 on the wire; smaller only in tests. */
+  constructor(
+    first = 1,
+    readonly last = 0xffffffff,
+  ) {
     this.#next = first;
   }
 
@@ -17,7 +21,7 @@ export class ClientIds<T> {
     // Terminates: the router's connection limit keeps the ids in use far below 2^32-1.
     for (;;) {
       const id = this.#next;
-      this.#next = id === 0xffffffff ? 1 : id + 1;
+      this.#next = id >= this.last ? 1 : id + 1;
       if (!this.#inUse.has(id)) {
         this.#inUse.set(id, owner);
         return id;
