@@ -3,4 +3,7 @@
  *
  * @packageDocumentation
  */
+export { browserHttp } from './http.js';
+export { IdbStore, type IdbStoreOptions } from './idb-store.js';
 export { browserClock, browserRandom, browserTimers } from './platform.js';
+export { browserWebSocketFactory } from './websocket.js';
