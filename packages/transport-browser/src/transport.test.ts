@@ -89,7 +89,7 @@ describe('browserHttp', () => {
     });
     expect(await api.realtimeTicket()).toEqual({ ticket: 'T', expiresIn: 30 });
     expect(calls[0]?.[0]).toBe('https://chat.example/_parley/v1/realtime/ticket');
-    expect((calls[0]?.[1].headers as Record<string, string>).authorization).toBe('Bearer tok');
+    expect((calls[0]?.[1].headers as Record<string, string> | undefined)?.authorization).toBe('Bearer tok');
     await expect(api.leave('!r:hs')).rejects.toMatchObject({ code: 'M_NOT_FOUND', httpStatus: 404 });
   });
 
