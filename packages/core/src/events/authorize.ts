@@ -35,7 +35,7 @@ export function authorizeEvent(event: PDU, authState: RoomState, options: Author
   if (create === undefined) return reject('2.4', 'no m.room.create event in the auth state');
   if (create.event.room_id !== event.room_id) {
     return reject(
-      '2.3',
+      '2',
       `the m.room.create of ${create.event.room_id} cannot authorise an event of ${event.room_id}`,
     );
   }

@@ -11,6 +11,8 @@ export const DEFAULT_JSON_MAX_DEPTH = 100;
 const DEPTH_CEILING = 512;
 
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: raw control characters are what it looks for.
+const NEEDS_SLOW_SCAN = /[\\\u0000-\u001f]/;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -140,6 +142,16 @@ class StrictParser {
 
   #parseString(): string {
     const src = this.#src;
+    // Fast path: most strings have no escape and no control character, so find the closing quote
+    // with indexOf and check the span once with a regex instead of character by character.
+    const close = src.indexOf('"', this.#pos + 1);
+    if (close > 0) {
+      const span = src.slice(this.#pos + 1, close);
+      if (!NEEDS_SLOW_SCAN.test(span)) {
+        this.#pos = close + 1;
+        return span;
+      }
+    }
     let pos = this.#pos + 1;
     let out = '';
     let runStart = pos;
