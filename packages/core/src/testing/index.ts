@@ -6,3 +6,25 @@
  */
 export { FakeClock } from './fake-clock.js';
 export { SeededRandom } from './seeded-random.js';
+export { fakeChain, type IdPdu } from './sim/chain.js';
+export {
+  type FakeEventFields,
+  type FakePdu,
+  fakeEvent,
+  fakeEventId,
+  fakeSignature,
+  fakeVerifier,
+  redactFake,
+  stableJson,
+} from './sim/fake-events.js';
+export { SimRoomStore, type StatePdu } from './sim/room-store.js';
+export {
+  downPeer,
+  honestPeer,
+  type PeerReply,
+  type PeerScript,
+  ScriptedFederation,
+  type ScriptedSetup,
+  scriptedSetup,
+} from './sim/scripted.js';
+export { serveFederation } from './sim/serve.js';

@@ -1,0 +1,71 @@
+import type { Random } from '../io.js';
+import { randomIndex } from './random.js';
+
+/** The server part of a user, room or (room v1-v3) event id: everything after the first `:`. */
+export function serverOf(id: string): string | undefined {
+  const colon = id.indexOf(':');
+  return colon < 0 || colon === id.length - 1 ? undefined : id.slice(colon + 1);
+}
+
+/** What {@link chooseOrigin} needs to know about servers at the moment of choosing. */
+export interface OriginContext {
+  /** Our own server name: never asked. */
+  self: string;
+  /** Servers already tried for this request. */
+  tried: ReadonlySet<string>;
+  /** True when the server is in backoff or marked as a liar. */
+  avoided(server: string): boolean;
+  /** True when another request to the server fits in the per-destination cap. */
+  hasCapacity(server: string): boolean;
+}
+
+/** The outcome of {@link chooseOrigin}. */
+export type OriginChoice =
+  | { kind: 'chosen'; server: string }
+  /** Eligible servers exist but all are at their per-destination cap: wait for capacity. */
+  | { kind: 'busy' }
+  /** No eligible server now; `later` when some untried server is only avoided for a while. */
+  | { kind: 'none'; later: boolean };
+
+/**
+ * Picks the server to ask next: the preferred servers in order (the hint, then the server of the
+ * event id or sender), then a random server of the room; never ourselves, never one already tried,
+ * never one in backoff or marked as a liar. A preferred server at its cap is passed over for an
+ * idle one, so that one busy server does not hold every fetch.
+ */
+export function chooseOrigin(
+  preferred: readonly string[],
+  roomServers: readonly string[],
+  random: Random,
+  ctx: OriginContext,
+): OriginChoice {
+  let busy = false;
+  let later = false;
+  const consider = (s: string): 'ok' | 'skip' => {
+    if (s === ctx.self || s === '' || ctx.tried.has(s)) return 'skip';
+    if (ctx.avoided(s)) {
+      later = true;
+      return 'skip';
+    }
+    if (!ctx.hasCapacity(s)) {
+      busy = true;
+      return 'skip';
+    }
+    return 'ok';
+  };
+  const seen = new Set<string>();
+  for (const s of preferred) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    if (consider(s) === 'ok') return { kind: 'chosen', server: s };
+  }
+  const rest: string[] = [];
+  for (const s of roomServers) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    if (consider(s) === 'ok') rest.push(s);
+  }
+  if (rest.length > 0) return { kind: 'chosen', server: rest[randomIndex(random, rest.length)] as string };
+  if (busy) return { kind: 'busy' };
+  return { kind: 'none', later };
+}
