@@ -1,5 +1,12 @@
 // Public surface of core/src/realtime: the realtime channel (MEGAchat's RTMSG, in-call and statusd
 // designs). Protocol reference: docs/realtime-protocol.md.
+export { RealtimeClient } from './client.js';
+export type { RealtimeClientEvent, RealtimeClientState, RealtimeClientTransmit } from './client-events.js';
+export {
+  DEFAULT_REALTIME_CLIENT_OPTIONS,
+  type RealtimeClientOptions,
+  type RealtimeSendOptions,
+} from './client-options.js';
 export type {
   ClientCommand,
   ClientHello,
