@@ -32,6 +32,20 @@ function walk<P extends StatePdu>(
   return out;
 }
 
+/** Every event reachable from `ids` through `auth_events` (the ids themselves only if reached). */
+function authChain<P extends StatePdu>(store: SimRoomStore<P>, ids: readonly string[]): string[] {
+  const out = new Set<string>();
+  const stack = ids.flatMap((id) => store.events.get(id)?.auth_events ?? []);
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    const p = store.events.get(id);
+    if (out.has(id) || p === undefined) continue;
+    out.add(id);
+    stack.push(...p.auth_events);
+  }
+  return [...out];
+}
+
 function byDepthDesc<P extends StatePdu>(store: SimRoomStore<P>, ids: string[]): string[] {
   const d = (id: string): number => store.events.get(id)?.depth ?? 0;
   return ids.sort((a, b) => d(b) - d(a) || (a < b ? -1 : a > b ? 1 : 0));
@@ -84,12 +98,12 @@ export function serveFederation<P extends StatePdu>(
     case 'state_ids': {
       if (!store.events.has(req.params.eventId)) return NOT_FOUND;
       const state = stateBefore(store, req.params.eventId);
-      const chain = walk(store, state, (p) => p.auth_events).filter((id) => !state.includes(id));
+      const chain = authChain(store, state);
       return { ok: true, body: { pdu_ids: state, auth_chain_ids: chain.sort() } };
     }
     case 'event_auth': {
       if (!store.events.has(req.params.eventId)) return NOT_FOUND;
-      const chain = walk(store, [req.params.eventId], (p) => p.auth_events);
+      const chain = authChain(store, [req.params.eventId]);
       return { ok: true, body: { auth_chain: chain.map((id) => store.events.get(id)) } };
     }
     case 'make_join':
