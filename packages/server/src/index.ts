@@ -1,6 +1,48 @@
 /**
- * `@parley/server`: the Parley backend.
+ * `@parley/server`: the Parley backend. {@link startServer} runs a server in-process (the
+ * `parley serve` command is a thin wrapper around it).
  *
  * @packageDocumentation
  */
-export {};
+export type { ApiDeps } from './api/api-deps.js';
+export { hashAccessToken, newAccessToken } from './auth/access-tokens.js';
+export { accessTokenOf, authenticate, type Requester } from './auth/authenticator.js';
+export { hashPassword, verifyPassword } from './auth/passwords.js';
+export {
+  defaultConfig,
+  type LogLevel,
+  OPTIONS,
+  type OptionKind,
+  type OptionSpec,
+  type ServerConfig,
+} from './config/options.js';
+export {
+  ConfigError,
+  type ConfigSources,
+  type ResolvedConfig,
+  resolveConfig,
+} from './config/resolve-config.js';
+export type { Handler, HandlerResult, RequestContext } from './http/handler.js';
+export { matrixError, STATUS_OF_ERRCODE, toErrorAnswer } from './http/matrix-errors.js';
+export { DRAIN_BYTES, type ReadJsonOptions, readBody, readJsonObject } from './http/read-body.js';
+export { type RouteMatch, Router } from './http/router.js';
+export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from './http/token-bucket.js';
+export type { UpgradeHandler } from './http/upgrade-registry.js';
+export { loadOrCreateSigningKey, SIGNING_KEY_FILE } from './keys/signing-key-file.js';
+export { ServerMetrics } from './observability/metrics.js';
+export { type ClientEvent, toClientEvent } from './rooms/client-event.js';
+export { newHandle, newRoomId } from './rooms/ids.js';
+export { ROOM_PRESETS, type RoomPreset } from './rooms/initial-events.js';
+export {
+  type CreateRoomOptions,
+  ROOM_VERSION,
+  RoomService,
+  type RoomServiceDeps,
+  type StoredEventListener,
+} from './rooms/room-service.js';
+export { type MessagesRequest, type MessagesResponse, readMessages } from './rooms/room-timeline.js';
+export { decodeStreamToken, encodeStreamToken } from './rooms/stream-token.js';
+export { type ParleyServer, type StartServerOptions, startServer } from './server.js';
+export { openStorage, type StorageConfig } from './storage/open-storage.js';
+export { type SqliteOptions, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export type * from './storage/storage.js';

@@ -1,0 +1,110 @@
+/**
+ * Every setting of `parley serve`, with its flag, environment variable, default and limits. This
+ * table is the one source the flag parser, the env and file readers, and the docs test use.
+ */
+
+/** Log levels of pino, plus `silent`. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The resolved configuration of a Parley server. */
+export interface ServerConfig {
+  /** TCP port to listen on; 0 picks a free port. */
+  port: number;
+  /** Interface to listen on. */
+  host: string;
+  /** Directory for the SQLite database and the signing key. */
+  dataDir: string;
+  /** The server name in user and room ids; `HOST:PORT` when not set. */
+  serverName: string | undefined;
+  /** Database URL: `sqlite:PATH` (default `sqlite:<dataDir>/parley.db`); `postgres://` later. */
+  database: string | undefined;
+  /** Redis URL for fan-out between instances (not supported yet). */
+  redis: string | undefined;
+  /** pino log level. */
+  logLevel: LogLevel;
+  /** Largest accepted request body in bytes (event bodies included). */
+  maxBodyBytes: number;
+  /** Requests handled at once; more are answered 429 `M_LIMIT_EXCEEDED`. */
+  maxInFlight: number;
+  /** Open TCP connections at once; more are refused. */
+  maxConnections: number;
+  /** Time allowed to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive a whole request. */
+  requestTimeoutMs: number;
+  /** Time an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Time in-flight requests get to finish on SIGTERM/SIGINT before connections are cut. */
+  shutdownTimeoutMs: number;
+  /** Login/register attempts an IP or user may make in a burst. */
+  loginBurst: number;
+  /** Login/register attempts refilled per minute, per IP and per user. */
+  loginPerMinute: number;
+  /** scrypt cost as log2(N) for new password hashes. */
+  scryptCost: number;
+  /** SQLite `synchronous` pragma (with WAL). */
+  sqliteSynchronous: 'full' | 'normal';
+  /** Largest `limit` of `/messages`; larger values are clamped. */
+  messagesMaxLimit: number;
+}
+
+/** How a setting is parsed and checked. */
+export type OptionKind =
+  | { type: 'int'; min: number; max: number }
+  | { type: 'string' }
+  | { type: 'enum'; values: readonly string[] };
+
+/** One row of the settings table. */
+export interface OptionSpec {
+  key: keyof ServerConfig;
+  /** The long flag without `--`, when the setting has one. */
+  flag?: string;
+  env: string;
+  kind: OptionKind;
+  default: ServerConfig[keyof ServerConfig];
+}
+
+const int = (min: number, max: number): OptionKind => ({ type: 'int', min, max });
+const str: OptionKind = { type: 'string' };
+const DAY_MS = 86_400_000;
+
+/** The settings table, in the order the docs list it. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'port', flag: 'port', env: 'PARLEY_PORT', kind: int(0, 65535), default: 8008 },
+  { key: 'host', flag: 'host', env: 'PARLEY_HOST', kind: str, default: '127.0.0.1' },
+  { key: 'dataDir', flag: 'data-dir', env: 'PARLEY_DATA_DIR', kind: str, default: './data' },
+  { key: 'serverName', flag: 'server-name', env: 'PARLEY_SERVER_NAME', kind: str, default: undefined },
+  { key: 'database', flag: 'database', env: 'PARLEY_DATABASE', kind: str, default: undefined },
+  { key: 'redis', flag: 'redis', env: 'PARLEY_REDIS', kind: str, default: undefined },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'PARLEY_LOG_LEVEL',
+    kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    default: 'info',
+  },
+  { key: 'maxBodyBytes', env: 'PARLEY_MAX_BODY_BYTES', kind: int(1024, 64 * 1024 * 1024), default: 65_536 },
+  { key: 'maxInFlight', env: 'PARLEY_MAX_IN_FLIGHT', kind: int(1, 1_000_000), default: 256 },
+  { key: 'maxConnections', env: 'PARLEY_MAX_CONNECTIONS', kind: int(1, 1_000_000), default: 1024 },
+  { key: 'headersTimeoutMs', env: 'PARLEY_HEADERS_TIMEOUT_MS', kind: int(100, DAY_MS), default: 10_000 },
+  { key: 'requestTimeoutMs', env: 'PARLEY_REQUEST_TIMEOUT_MS', kind: int(100, DAY_MS), default: 30_000 },
+  { key: 'keepAliveTimeoutMs', env: 'PARLEY_KEEP_ALIVE_TIMEOUT_MS', kind: int(0, DAY_MS), default: 5_000 },
+  { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', kind: int(0, DAY_MS), default: 10_000 },
+  { key: 'loginBurst', env: 'PARLEY_LOGIN_BURST', kind: int(1, 1_000_000), default: 10 },
+  { key: 'loginPerMinute', env: 'PARLEY_LOGIN_PER_MINUTE', kind: int(1, 1_000_000), default: 12 },
+  { key: 'scryptCost', env: 'PARLEY_SCRYPT_COST', kind: int(10, 20), default: 15 },
+  {
+    key: 'sqliteSynchronous',
+    env: 'PARLEY_SQLITE_SYNCHRONOUS',
+    kind: { type: 'enum', values: ['full', 'normal'] },
+    default: 'full',
+  },
+  { key: 'messagesMaxLimit', env: 'PARLEY_MESSAGES_MAX_LIMIT', kind: int(1, 10_000), default: 100 },
+];
+
+/** The defaults of every setting. */
+export function defaultConfig(): ServerConfig {
+  const config: Record<string, unknown> = {};
+  for (const o of OPTIONS) config[o.key] = o.default;
+  return config as unknown as ServerConfig;
+}

@@ -1,0 +1,33 @@
+import type { IncomingMessage } from 'node:http';
+import type { JsonObject } from '@parley/core';
+import type { Logger } from 'pino';
+import type { Requester } from '../auth/authenticator.js';
+
+/** What a route handler is given. */
+export interface RequestContext {
+  req: IncomingMessage;
+  /** Decoded path parameters of the route pattern. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The client's address. */
+  ip: string;
+  log: Logger;
+  /** Reads the body as one JSON object, within the configured size limit. */
+  body(options?: { allowEmpty?: boolean }): Promise<JsonObject>;
+  /** The user and device of the access token; throws 401 without a valid one. */
+  auth(): Promise<Requester>;
+}
+
+/**
+ * A handler's answer: a JSON `body`, or a `text` body of `contentType`, with a status (200 by
+ * default).
+ */
+export interface HandlerResult {
+  status?: number;
+  body?: unknown;
+  text?: string;
+  contentType?: string;
+}
+
+/** A route handler. Throw a Matrix `ParleyError` to answer an error. */
+export type Handler = (ctx: RequestContext) => Promise<HandlerResult>;

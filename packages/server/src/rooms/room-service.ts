@@ -1,0 +1,234 @@
+import {
+  authorizeEvent,
+  authStateFromAuthEvents,
+  buildEvent,
+  type Clock,
+  EVENT_LIMITS,
+  type EventProto,
+  type JsonObject,
+  type PDU,
+  type Random,
+  type RoomState,
+  type SigningKey,
+  type StateEntry,
+  stateKey,
+} from '@parley/core';
+import { forbidden, invalidParam, notFound } from '../http/matrix-errors.js';
+import type { RoomRecord, StateKeyRef, Storage, StoredEvent, TxnKey } from '../storage/storage.js';
+import { newHandle, newRoomId, serverNameOf } from './ids.js';
+import { initialEventProtos, type RoomPreset } from './initial-events.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+/** The room version of rooms this server creates. */
+export const ROOM_VERSION = '11';
+
+/** What the {@link RoomService} is built on. */
+export interface RoomServiceDeps {
+  storage: Storage;
+  serverName: string;
+  key: SigningKey;
+  clock: Clock;
+  random: Random;
+}
+
+/** Options of {@link RoomService.createRoom}. */
+export interface CreateRoomOptions {
+  preset: RoomPreset;
+  name?: string;
+  topic?: string;
+  invite: readonly string[];
+}
+
+/** Called with every event the service stores, after its commit. */
+export type StoredEventListener = (event: StoredEvent) => void;
+
+/** A state slot as a {@link StateKeyRef}. */
+const ref = (type: string, sk = ''): StateKeyRef => ({ type, stateKey: sk });
+
+function toRoomState(entries: readonly StateEntry[]): Map<string, StateEntry> {
+  const state = new Map<string, StateEntry>();
+  for (const e of entries) state.set(stateKey(e.event.type, e.event.state_key ?? ''), e);
+  return state;
+}
+
+/**
+ * Builds, signs, authorises and stores the events of local rooms. Every new event of a room is
+ * made under that room's lock: read the auth state and forward extremities, build the event on
+ * them, check it against the authorization rules, commit it. So a room's DAG stays a line on a
+ * single server and no two events share `prev_events`.
+ */
+export class RoomService {
+  readonly #deps: RoomServiceDeps;
+  readonly #locks = new KeyedMutex();
+  readonly #listeners: StoredEventListener[] = [];
+
+  constructor(deps: RoomServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Registers a listener for stored events (metrics, sync, the realtime channel). */
+  onEventStored(listener: StoredEventListener): void {
+    this.#listeners.push(listener);
+  }
+
+  #emit(events: readonly StoredEvent[]): void {
+    for (const e of events) for (const l of this.#listeners) l(e);
+  }
+
+  /** The room, or `404 M_NOT_FOUND`. */
+  async requireRoom(roomId: string): Promise<RoomRecord> {
+    const room = await this.#deps.storage.getRoom(roomId);
+    if (room) return room;
+    if (serverNameOf(roomId) !== this.#deps.serverName) {
+      throw notFound('Unknown room: rooms of other servers need federation, which is not supported yet');
+    }
+    throw notFound('Unknown room');
+  }
+
+  /** A user's current membership of a room (`join`, `invite`, `leave`, `ban`) or undefined. */
+  async membership(roomId: string, userId: string): Promise<string | undefined> {
+    const [entry] = await this.#deps.storage.getStateEntries(roomId, [ref('m.room.member', userId)]);
+    const m = entry?.event.content.membership;
+    return typeof m === 'string' ? m : undefined;
+  }
+
+  /** Throws `403 M_FORBIDDEN` unless the user is joined to the (existing) room. */
+  async requireJoined(roomId: string, userId: string): Promise<RoomRecord> {
+    const room = await this.requireRoom(roomId);
+    if ((await this.membership(roomId, userId)) !== 'join')
+      throw forbidden('You are not a member of this room');
+    return room;
+  }
+
+  /**
+   * Creates a room: its initial state events and invites, committed in one transaction.
+   *
+   * @throws `404 M_NOT_FOUND` for an invitee with no account here, `400 M_INVALID_PARAM` for an
+   *   invitee of another server.
+   */
+  async createRoom(creator: string, options: CreateRoomOptions): Promise<RoomRecord> {
+    const { storage, serverName, random, clock } = this.#deps;
+    const invite = [...new Set(options.invite)].filter((u) => u !== creator);
+    for (const u of invite) await this.#checkInvitee(u);
+    const roomId = newRoomId(random, serverName);
+    const protos = initialEventProtos({ ...options, invite, roomId, creator, roomVersion: ROOM_VERSION });
+    const state = new Map<string, StateEntry>();
+    const events = [];
+    let prev: { eventId: string; depth: number }[] = [];
+    for (const proto of protos) {
+      const built = this.#build(proto, state, prev);
+      this.#authorize(built.event, state);
+      state.set(stateKey(proto.type, proto.state_key ?? ''), built);
+      events.push(built);
+      prev = [{ eventId: built.eventId, depth: built.event.depth }];
+    }
+    const room = { roomId, roomVersion: ROOM_VERSION, creator, createdTs: clock.now() };
+    const result = await storage.createRoom(room, () => newHandle(random), events);
+    this.#emit(result.events);
+    return result.room;
+  }
+
+  /** Joins a local room (no event when already joined). */
+  async join(roomId: string, userId: string): Promise<RoomRecord> {
+    const room = await this.requireRoom(roomId);
+    await this.#locks.run(roomId, async () => {
+      if ((await this.membership(roomId, userId)) === 'join') return;
+      await this.#appendLocked(roomId, this.#member(roomId, userId, userId, 'join'));
+    });
+    return room;
+  }
+
+  /** Invites `target` (a local user) on behalf of `sender`. */
+  async invite(roomId: string, sender: string, target: string): Promise<string> {
+    await this.requireRoom(roomId);
+    await this.#checkInvitee(target);
+    return this.#append(roomId, this.#member(roomId, sender, target, 'invite'));
+  }
+
+  /** Leaves a room (or rejects an invite). */
+  async leave(roomId: string, userId: string): Promise<string> {
+    await this.requireRoom(roomId);
+    return this.#append(roomId, this.#member(roomId, userId, userId, 'leave'));
+  }
+
+  /** Sends a message event; the same `(device, txnId)` always answers the same event id. */
+  async send(
+    roomId: string,
+    sender: string,
+    type: string,
+    content: JsonObject,
+    txn: TxnKey,
+  ): Promise<string> {
+    const { storage } = this.#deps;
+    const txnLock = JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
+    return this.#locks.run(txnLock, async () => {
+      const seen = await storage.getTxnEventId(txn);
+      if (seen !== undefined) return seen;
+      await this.requireRoom(roomId);
+      return this.#append(roomId, { type, sender, room_id: roomId, content }, txn);
+    });
+  }
+
+  /** Sends a state event. */
+  async sendState(
+    roomId: string,
+    sender: string,
+    type: string,
+    sk: string,
+    content: JsonObject,
+  ): Promise<string> {
+    await this.requireRoom(roomId);
+    return this.#append(roomId, { type, sender, room_id: roomId, content, state_key: sk });
+  }
+
+  async #checkInvitee(userId: string): Promise<void> {
+    if (serverNameOf(userId) !== this.#deps.serverName) {
+      throw invalidParam(
+        `Cannot invite ${userId}: users of other servers need federation (not supported yet)`,
+      );
+    }
+    if (!(await this.#deps.storage.getUser(userId))) throw notFound(`Unknown user ${userId}`);
+  }
+
+  #member(roomId: string, sender: string, target: string, membership: string): EventProto {
+    return { type: 'm.room.member', sender, room_id: roomId, state_key: target, content: { membership } };
+  }
+
+  #append(roomId: string, proto: EventProto, txn?: TxnKey): Promise<string> {
+    return this.#locks.run(roomId, () => this.#appendLocked(roomId, proto, txn));
+  }
+
+  async #appendLocked(roomId: string, proto: EventProto, txn?: TxnKey): Promise<string> {
+    const { storage } = this.#deps;
+    const keys = [ref('m.room.create'), ref('m.room.power_levels'), ref('m.room.join_rules')];
+    keys.push(ref('m.room.member', proto.sender));
+    if (proto.type === 'm.room.member' && proto.state_key !== undefined && proto.state_key !== proto.sender) {
+      keys.push(ref('m.room.member', proto.state_key));
+    }
+    const state = toRoomState(await storage.getStateEntries(roomId, keys));
+    const prev = await storage.getForwardExtremities(roomId, EVENT_LIMITS.maxPrevEvents);
+    const built = this.#build(proto, state, prev);
+    this.#authorize(built.event, state);
+    const stored = await storage.appendEvent(roomId, built, txn);
+    this.#emit([stored]);
+    return stored.eventId;
+  }
+
+  /** Builds and signs an event (buildEvent also enforces the 65,536-byte and shape limits). */
+  #build(proto: EventProto, state: RoomState, prevEvents: { eventId: string; depth: number }[]): StateEntry {
+    const { serverName, key, clock } = this.#deps;
+    return buildEvent(proto, { state, prevEvents, originServerTs: clock.now(), origin: serverName, key });
+  }
+
+  #authorize(event: PDU, state: RoomState): void {
+    // Checked against the state made of the event's own auth events, so the server decides as
+    // a remote server will when it checks the same event.
+    const cited = new Set(event.auth_events);
+    const authState = authStateFromAuthEvents(
+      event,
+      [...state.values()].filter((e) => cited.has(e.eventId)),
+    );
+    const result = authState.ok ? authorizeEvent(event, authState.state) : authState;
+    if (!result.ok) throw forbidden(`${result.reason} (auth rule ${result.rule})`);
+  }
+}
