@@ -29,6 +29,7 @@ export class RouterHarness {
   readonly closed = new Map<number, { code: number; reason: string }>();
   /** Binary messages sent per connection (to check batching). */
   readonly messages = new Map<number, number>();
+  readonly #gone = new Set<number>();
   #nextConn = 1;
 
   constructor(options: Partial<RealtimeRouterOptions> = {}, start = 0) {
@@ -65,6 +66,8 @@ export class RouterHarness {
   }
 
   disconnect(connId: number): void {
+    this.drain();
+    this.#gone.add(connId);
     this.router.disconnect(connId, this.now);
     this.drain();
   }
@@ -88,7 +91,9 @@ export class RouterHarness {
         this.closed.set(out.connId, out.close);
         continue;
       }
-      if (this.closed.has(out.connId)) throw new Error(`bytes for connection ${out.connId} after its close`);
+      if (this.closed.has(out.connId) || this.#gone.has(out.connId)) {
+        throw new Error(`bytes for connection ${out.connId} after its close`);
+      }
       const decoded = decodeServerCommands(out.bytes);
       if (!decoded.ok) throw decoded.error;
       this.messages.set(out.connId, (this.messages.get(out.connId) ?? 0) + 1);

@@ -127,6 +127,21 @@ describe('RealtimeRouter: RTMSG addressing', () => {
     for (const c of [a1, a2, b1, c1]) expect(rtmsgs(t, c)).toEqual([]);
   });
 
+  it('(own user, own client) reaches the sending connection itself: it was named explicitly', () => {
+    const { t, a1, a2, id } = roomOfThree();
+    t.send(a1, rtmsg(A, id(a1), 'loopback'));
+    expect(rtmsgs(t, a1)).toMatchObject([{ senderUser: A, senderClient: id(a1) }]);
+    expect(rtmsgs(t, a2)).toEqual([]);
+  });
+
+  it('(U, 0) for a member with no open connection reaches nobody and is not refused', () => {
+    const { t, a1 } = roomOfThree();
+    t.router.joinRoom(h(4), ROOM);
+    t.drain();
+    t.send(a1, rtmsg(h(4), 0, 'offline'));
+    expect(t.take(a1)).toEqual([]);
+  });
+
   it('forwards msgtype and data untouched, also an empty message', () => {
     const { t, a1, b1 } = roomOfThree();
     t.send(a1, {

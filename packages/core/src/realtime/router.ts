@@ -304,12 +304,14 @@ export class RealtimeRouter {
     this.#conns.delete(conn.id);
     const u = conn.user;
     u.conns.delete(conn);
-    this.#calls.leaveAll(conn);
-    if (conn.live) {
+    // Out of every audience before the news its leaving causes (flag, presence) goes out.
+    const wasLive = conn.live;
+    if (wasLive) {
       this.#clientIds.release(conn.clientId);
       u.live.delete(conn);
-      this.#graph.updatePresence(u);
     }
+    this.#calls.leaveAll(conn);
+    if (wasLive) this.#graph.updatePresence(u);
     this.#graph.forgetIfUnused(u);
   }
 
