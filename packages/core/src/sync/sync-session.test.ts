@@ -133,6 +133,7 @@ describe('SyncSession', () => {
     expect(t.loopback.requests.at(-1)?.body).toEqual({ room_list: { p: { limit: 2, since: '1' } } });
     expect(rooms).toEqual(['!r4:hs', '!r3:hs']);
     await expect(s.page('room_members')).rejects.toMatchObject({ code: 'protocol' });
+    expect(() => s.subscribe('room_members', { p: { limit: 3 } })).toThrow(/room_id is required/);
   });
 
   it('long-polls in a loop until aborted, woken by a typing change', async () => {

@@ -121,12 +121,16 @@ export class SyncSession extends EventEmitter<SyncSessionEvents> {
   }
 
   /**
-   * Subscribes to a stream or changes some of its parameters (fields not given keep their values).
-   * The next request sends the change; a waiting long-poll is cut short so that it goes now.
+   * Subscribes to a stream or changes some of its parameters (fields not given keep their values;
+   * `room_id` is required to subscribe to `typing`, `room_members` and `room`). The next request
+   * sends the change; a waiting long-poll is cut short so that it goes now.
    */
-  subscribe<S extends SyncStreamName>(stream: S, params: SyncStreamParams[S]): void {
+  subscribe<S extends SyncStreamName>(stream: S, params: Partial<SyncStreamParams[S]>): void {
     const old = this.#state.wanted[stream] as Record<string, unknown> | undefined;
     const merged = mergeFields(old, params as Record<string, unknown>);
+    if (stream !== 'to_device' && stream !== 'room_list' && typeof merged.room_id !== 'string') {
+      throw ParleyError.matrix('M_INVALID_PARAM', `${stream}.room_id is required to subscribe`, 400);
+    }
     this.#state = { ...this.#state, wanted: { ...this.#state.wanted, [stream]: merged } };
     this.#longPoll?.abort(SUPERSEDED);
   }
