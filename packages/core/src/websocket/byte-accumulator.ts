@@ -14,6 +14,11 @@ export class ByteAccumulator {
     return this.#length;
   }
 
+  /** Bytes of memory held: the buffer's capacity, or the first piece's length. */
+  get held(): number {
+    return this.#buf?.length ?? this.#first?.length ?? 0;
+  }
+
   /** Appends `piece` (kept by reference if it is the first); `cap` bounds the buffer's growth. */
   append(piece: Uint8Array, cap: number): void {
     if (this.#length === 0 && this.#buf === undefined) {

@@ -112,6 +112,14 @@ export class WebSocketConnection {
     return this.#encoder.bufferedAmount;
   }
 
+  /**
+   * Received bytes held while a frame or message is assembled (a partial header, a control frame,
+   * message data). Bounded by the limits: at most about twice `maxMessage` plus `maxFrame`.
+   */
+  get receiveBuffered(): number {
+    return this.#decoder.bufferedBytes + this.#dispatch.bufferedBytes;
+  }
+
   /** The default level-2 and level-3 handlers, for your own handlers to call. */
   get assemble(): WebSocketAssembler {
     return this.#dispatch.assemble;

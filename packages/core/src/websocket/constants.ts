@@ -41,7 +41,7 @@ export const WS_CLOSE_MANDATORY_EXTENSION = 1010;
 export const WS_CLOSE_INTERNAL_ERROR = 1011;
 
 /** The GUID that RFC 6455 appends to `Sec-WebSocket-Key` before hashing it. */
-export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11D65';
+export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** The largest payload of a control frame (ping, pong, close). */
 export const WS_MAX_CONTROL_PAYLOAD = 125;

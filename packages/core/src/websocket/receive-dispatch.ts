@@ -45,6 +45,11 @@ export class WebSocketReceiveDispatch implements WebSocketFrameSink {
     this.#direct = handlers.onMessageBegin === undefined && handlers.onFrameBegin === undefined;
   }
 
+  /** Bytes held for messages and frames being assembled. */
+  get bufferedBytes(): number {
+    return this.#message.held + (this.#frame?.held ?? 0);
+  }
+
   /** The default level-2 and level-3 handlers. */
   get assemble(): WebSocketAssembler {
     this.#assemble ??= {

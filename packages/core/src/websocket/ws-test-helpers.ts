@@ -249,3 +249,10 @@ export function checkCase(c: WsCase): string | undefined {
   }
   return undefined;
 }
+
+/** Moves every queued byte from `from` to `to` (a loopback in memory); returns the byte count. */
+export function pump(from: WebSocketConnection, to: WebSocketConnection, now = 0): number {
+  const data = drain(from);
+  if (data.length > 0) to.receive(now, data);
+  return data.length;
+}
