@@ -57,7 +57,11 @@ describe('health, metrics, logs, upgrades', () => {
       throw new RangeError('kaboom');
     });
     expect((await call(server.url, 'GET', '/test/crash')).status).toBe(500);
-    await new Promise((r) => setTimeout(r, 50));
+    // The request line is written when the server sees the response finish, which may be just
+    // after the client has read it.
+    while (!lines.some((l) => l.msg === 'request' && l.route === '/test/crash')) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const req = lines.find((l) => l.msg === 'request' && l.route === '/_matrix/client/v3/joined_rooms');
     expect(req).toMatchObject({ method: 'GET', status: 401, path: '/_matrix/client/v3/joined_rooms' });
     expect(JSON.stringify(lines)).not.toContain('secret-token-value');
@@ -103,13 +107,15 @@ describe('limits', () => {
           }),
       );
       const sockets = await Promise.all(held);
-      await new Promise((r) => setTimeout(r, 100));
-      const r = await call(server.url, 'GET', '/health');
+      // Once the server has both requests in hand, a third is refused.
+      let r = await call(server.url, 'GET', '/health');
+      while (r.status === 200) r = await call(server.url, 'GET', '/health');
       expect(r.status).toBe(429);
       expect(r.json).toMatchObject({ errcode: 'M_LIMIT_EXCEEDED', retry_after_ms: 1000 });
       for (const s of sockets) s.destroy();
-      await new Promise((r) => setTimeout(r, 100));
-      expect((await call(server.url, 'GET', '/health')).status).toBe(200);
+      // And once they are gone, requests are served again.
+      while (r.status === 429) r = await call(server.url, 'GET', '/health');
+      expect(r.status).toBe(200);
     } finally {
       await stop();
     }

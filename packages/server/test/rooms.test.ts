@@ -100,6 +100,9 @@ describe('rooms through the client API', () => {
       from = r.json.end;
     }
     expect(fwd).toEqual([...back].reverse());
+    // A huge limit is clamped (to messagesMaxLimit), not refused.
+    const all = await messages(alice, room.room_id, 'dir=f&limit=99999999999');
+    expect(all.json.chunk.map((e: { event_id: string }) => e.event_id)).toEqual(fwd);
 
     // The `start` of the first backwards page resumes forwards with only newer events.
     const later = (await send(alice, room.room_id, 'p-late', 'late')).json.event_id;

@@ -25,20 +25,43 @@ function startSlowRegister(url: string, username: string) {
   };
 }
 
+/** Waits until the server reports `n` requests in flight (counting the /metrics probe itself). */
+async function waitInFlight(url: string, n: number): Promise<void> {
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^parley_http_requests_in_flight (\d+)$/m.exec(text);
+    if (m && Number(m[1]) >= n) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits until a new connection to `url` is refused. */
+async function waitRefused(url: string): Promise<void> {
+  for (;;) {
+    try {
+      await fetch(`${url}/health`, { headers: { connection: 'close' } });
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('graceful shutdown', () => {
   const t = tempDir('parley-shutdown-');
   afterAll(() => t.cleanup());
 
   it('on SIGTERM finishes the in-flight request, refuses new connections, exits 0', async () => {
-    const p = await spawnServer(['--data-dir', t.dir, '--server-name', 'shutdown.test']);
+    const p = await spawnServer(['--data-dir', t.dir, '--server-name', 'shutdown.test'], {
+      PARLEY_SHUTDOWN_TIMEOUT_MS: '60000',
+    });
     const slow = startSlowRegister(p.url, 'slowpoke');
     await slow.opened;
-    // Let the server receive the headers, so the request is in flight.
-    await new Promise((r) => setTimeout(r, 200));
+    await waitInFlight(p.url, 2);
     p.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    // The listener is closed: a new connection is refused.
-    await expect(fetch(`${p.url}/health`)).rejects.toThrow();
+    // The listener closes while the request is still in flight: new connections are refused.
+    await waitRefused(p.url);
+    expect(p.child.exitCode).toBeNull();
     slow.finish();
     const response = await slow.closed;
     expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
@@ -61,7 +84,7 @@ describe('graceful shutdown', () => {
     const { server, stop } = await startTestServer({ shutdownTimeoutMs: 200 });
     const slow = startSlowRegister(server.url, 'never');
     await slow.opened;
-    await new Promise((r) => setTimeout(r, 100));
+    await waitInFlight(server.url, 2);
     const closing = stop();
     const response = await slow.closed;
     await closing;

@@ -30,7 +30,7 @@ function typeParam(ctx: RequestContext): string {
 
 function parseLimit(raw: string | null, max: number): number {
   if (raw === null) return Math.min(DEFAULT_MESSAGES_LIMIT, max);
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw invalidParam('"limit" must be a positive integer');
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw invalidParam('"limit" must be a positive integer');
   return Math.min(Number(raw), max);
 }
 

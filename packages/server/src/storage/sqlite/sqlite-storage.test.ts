@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { nodeRandom } from '@parley/transport-node';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../config/resolve-config.js';
 import { loadOrCreateSigningKey } from '../../keys/signing-key-file.js';
+import { openStorage } from '../open-storage.js';
 import { applyMigrations, MIGRATIONS } from './migrations.js';
 import { SqliteStorage } from './sqlite-storage.js';
 
@@ -93,6 +95,31 @@ describe('SqliteStorage', () => {
     await again.deleteAccessToken('t1');
     expect(await again.getAccessToken('t1')).toBeUndefined();
     await again.close();
+  });
+});
+
+describe('openStorage', () => {
+  it('opens <dataDir>/parley.db by default and a sqlite: path relative to the data dir', async () => {
+    const d = dir();
+    await (await openStorage({ dataDir: d, database: undefined, sqliteSynchronous: 'full' })).close();
+    expect(statSync(join(d, 'parley.db')).isFile()).toBe(true);
+    await (
+      await openStorage({ dataDir: d, database: 'sqlite:nested/other.db', sqliteSynchronous: 'full' })
+    ).close();
+    expect(statSync(join(d, 'nested', 'other.db')).isFile()).toBe(true);
+  });
+
+  it('refuses postgres (not supported yet) and unknown schemes with a ConfigError', () => {
+    const d = dir();
+    expect(() =>
+      openStorage({ dataDir: d, database: 'postgres://u@h/db', sqliteSynchronous: 'full' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      openStorage({ dataDir: d, database: 'postgres://u@h/db', sqliteSynchronous: 'full' }),
+    ).toThrow(/not supported yet/);
+    expect(() => openStorage({ dataDir: d, database: 'mysql://x', sqliteSynchronous: 'full' })).toThrow(
+      ConfigError,
+    );
   });
 });
 
