@@ -92,7 +92,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', kind: int(0, DAY_MS), default: 10_000 },
   { key: 'loginBurst', env: 'PARLEY_LOGIN_BURST', kind: int(1, 1_000_000), default: 10 },
   { key: 'loginPerMinute', env: 'PARLEY_LOGIN_PER_MINUTE', kind: int(1, 1_000_000), default: 12 },
-  { key: 'scryptCost', env: 'PARLEY_SCRYPT_COST', kind: int(10, 20), default: 15 },
+  { key: 'scryptCost', env: 'PARLEY_SCRYPT_COST', kind: int(10, 17), default: 15 },
   {
     key: 'sqliteSynchronous',
     env: 'PARLEY_SQLITE_SYNCHRONOUS',
