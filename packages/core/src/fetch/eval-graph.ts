@@ -18,6 +18,8 @@ export interface EvalNode<P extends FetchPdu> {
   readonly pdu: P;
   readonly mode: EvalMode;
   readonly redacted: boolean;
+  /** The server that gave us the event, if known. */
+  readonly source: string | undefined;
   /** Dependencies not decided yet. */
   readonly waitingOn: Set<string>;
   /** `prev_events` given up (beyond the walk limit or unobtainable). */
@@ -91,7 +93,7 @@ export class EvalGraph<P extends FetchPdu> {
    *
    * @throws {@link ParleyError} `fetch_queue_full` when `maxPendingEvents` are held already.
    */
-  add(eventId: string, pdu: P, mode: EvalMode, redacted: boolean): MissingDep[] {
+  add(eventId: string, pdu: P, mode: EvalMode, redacted: boolean, source?: string): MissingDep[] {
     if (this.#nodes.has(eventId)) return [];
     if (this.full) {
       throw new ParleyError('fetch_queue_full', `${this.#max} events are waiting for evaluation`, {
@@ -104,6 +106,7 @@ export class EvalGraph<P extends FetchPdu> {
       pdu,
       mode,
       redacted,
+      source,
       waitingOn: new Set(),
       missingPrevs: [],
       authMissing: false,
@@ -148,6 +151,11 @@ export class EvalGraph<P extends FetchPdu> {
     for (const id of pdu.auth_events) need(id, false);
     if (node.waitingOn.size === 0) this.#ready.push(node);
     return out;
+  }
+
+  /** The held event `id` and the server it came from, if it is held. */
+  held(id: string): { pdu: P; source: string | undefined } | undefined {
+    return this.#nodes.get(id);
   }
 
   /** Registers a callback for when the held event is decided; false when it is not held. */

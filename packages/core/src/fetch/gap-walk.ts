@@ -2,6 +2,7 @@ import { isParleyError } from '../errors.js';
 import { acceptReachable, arrayField, verifyBatch } from './batch.js';
 import type { FetchContext, FetchWaiter } from './context.js';
 import { countFailure } from './metrics.js';
+import { serverOf } from './origin.js';
 import { OriginRace } from './race.js';
 import type { FetchFailReason, FetchPdu } from './types.js';
 
@@ -16,8 +17,10 @@ interface Walk<P extends FetchPdu> {
   waitUntil: number;
   /** Events this walk may still fetch. */
   budget: number;
-  /** Servers to ask `get_missing_events` first: the last one that answered, then the senders. */
-  readonly gmeServers: string[];
+  /** The server whose `get_missing_events` answer last helped: asked first next round. */
+  winner: string | undefined;
+  /** Servers that sent us events of this gap. */
+  readonly sources: string[];
   gme: OriginRace<P, 'get_missing_events'> | undefined;
   /** Set once `get_missing_events` failed: the rest is fetched per id with `/event`. */
   perIdMode: boolean;
@@ -58,8 +61,8 @@ export class GapWalker<P extends FetchPdu> {
       walk = this.#newWalk(now, roomId, waitFirst);
       this.#walks.set(roomId, walk);
     }
-    if (source !== undefined && source !== this.#ctx.self && !walk.gmeServers.includes(source)) {
-      walk.gmeServers.push(source);
+    if (source !== undefined && source !== this.#ctx.self && !walk.sources.includes(source)) {
+      walk.sources.push(source);
     }
     if (walk.phase === 'walking') this.#advance(now, walk);
   }
@@ -89,7 +92,8 @@ export class GapWalker<P extends FetchPdu> {
       phase: waitFirst ? 'waiting' : 'walking',
       waitUntil: now + this.#ctx.options.waitWindowMs,
       budget: this.#ctx.options.gapWalkLimit,
-      gmeServers: [],
+      winner: undefined,
+      sources: [],
       gme: undefined,
       perIdMode: false,
       perId: new Set(),
@@ -164,6 +168,16 @@ export class GapWalker<P extends FetchPdu> {
     const ctx = this.#ctx;
     const latest = new Set<string>();
     for (const id of frontier) for (const d of ctx.graph.dependentsOf(id)) latest.add(d);
+    // Ask first whoever answered last round, then the servers that sent us the events citing the
+    // gap, then those events' origins (both had the gap's events when they sent them).
+    const preferred: string[] = walk.winner === undefined ? [] : [walk.winner];
+    const citing = [...latest].sort().map((d) => ctx.graph.held(d));
+    for (const h of citing) if (h?.source !== undefined) preferred.push(h.source);
+    for (const h of citing) {
+      const server = h === undefined ? undefined : serverOf(h.pdu.sender);
+      if (server !== undefined) preferred.push(server);
+    }
+    preferred.push(...walk.sources);
     const limit = Math.min(ctx.options.getMissingEventsLimit, walk.budget);
     const params = {
       roomId: walk.roomId,
@@ -178,7 +192,7 @@ export class GapWalker<P extends FetchPdu> {
         roomId: walk.roomId,
         kind: 'get_missing_events',
         params: () => params,
-        preferred: () => walk.gmeServers,
+        preferred: () => preferred,
         maxOrigins: 1 + (ctx.options.hedgeDelayMs === null ? 0 : ctx.options.maxHedges),
         hedge: true,
         judge: (t, dest, body) => this.#judgeGme(t, walk, dest, body, limit),
@@ -209,11 +223,7 @@ export class GapWalker<P extends FetchPdu> {
     const wanted = ctx.graph.frontier(walk.roomId);
     const accepted = acceptReachable(batch.events, wanted, (id) => ctx.isKnown(id));
     if (accepted.length === 0) return 'lost';
-    const i = walk.gmeServers.indexOf(dest);
-    if (i !== 0) {
-      if (i > 0) walk.gmeServers.splice(i, 1);
-      walk.gmeServers.unshift(dest); // stick with the server that answered
-    }
+    walk.winner = dest;
     for (const [id, ev] of accepted) {
       if (walk.budget <= 0) break;
       if (ctx.admit(now, id, ev.pdu, 'timeline', ev.redacted, dest)) walk.budget--;

@@ -20,6 +20,7 @@ export {
   resolveFetchOptions,
 } from './options.js';
 export { chooseOrigin, type OriginChoice, type OriginContext, serverOf } from './origin.js';
+export { createPduVerifier, type PublicKeyLookup } from './pdu-verifier.js';
 export { FetchScheduler, type FetchSchedulerInit, type FetchSchedulerStats } from './scheduler.js';
 export type {
   AuthorizeVerdict,

@@ -328,7 +328,7 @@ export class FetchScheduler<P extends FetchPdu = FetchPdu> {
     if (graph.has(eventId) || graph.isDecided(eventId)) return true;
     let missing: ReturnType<typeof graph.add>;
     try {
-      missing = graph.add(eventId, pdu, mode, redacted);
+      missing = graph.add(eventId, pdu, mode, redacted, source);
     } catch (e) {
       if (!isParleyError(e)) throw e;
       if (graph.isMissing(eventId)) {

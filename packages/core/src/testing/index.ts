@@ -7,6 +7,7 @@
 export { FakeClock } from './fake-clock.js';
 export { SeededRandom } from './seeded-random.js';
 export { fakeChain, type IdPdu } from './sim/chain.js';
+export { fakeCodec, type SimEvent, type SimEventCodec, simUser } from './sim/codec.js';
 export {
   type FakeEventFields,
   type FakePdu,
@@ -17,6 +18,8 @@ export {
   redactFake,
   stableJson,
 } from './sim/fake-events.js';
+export { SimNetwork, type SimNetworkOptions, type SimNode } from './sim/network.js';
+export { realCodec } from './sim/real-codec.js';
 export { SimRoomStore, type StatePdu } from './sim/room-store.js';
 export {
   downPeer,
@@ -28,3 +31,10 @@ export {
   scriptedSetup,
 } from './sim/scripted.js';
 export { serveFederation } from './sim/serve.js';
+export {
+  type SimFetcher,
+  type SimFetcherFactory,
+  SimServer,
+  schedulerFactory,
+} from './sim/server.js';
+export { converged, type SimRoom, simulateRoom } from './sim/simulation.js';
