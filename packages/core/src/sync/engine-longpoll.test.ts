@@ -144,3 +144,31 @@ describe('long-poll', () => {
     expect(out.kind).toBe('response');
   });
 });
+
+describe('long-poll races', () => {
+  it('does not miss a change notified while the request was still computing', async () => {
+    const f = syncFixture();
+    f.source.createRoom('!r:hs', { creator: A });
+    const r = await f.sync(A, 'D', undefined, { typing: { room_id: '!r:hs' } });
+    // Hold the request inside its compute, make and notify a change, then let it go on.
+    let release!: () => void;
+    const gate = new Promise<void>((res) => {
+      release = res;
+    });
+    const typing = f.source.typing.bind(f.source);
+    let calls = 0;
+    f.source.typing = async (roomId) => {
+      const state = await typing(roomId);
+      if (calls++ === 0) await gate;
+      return state;
+    };
+    const pending = f.request(A, 'D', r.next, {}, 20_000);
+    await peek(pending);
+    await f.engine.notify(f.clock.now(), f.source.setTyping('!r:hs', [A]));
+    release();
+    const out = await pending;
+    if (out.kind !== 'wait') throw new Error('expected a wait: the compute saw the old typing set');
+    const body = (await peek(out.response)) as SyncResponseBody;
+    expect(body.typing?.events[0]?.content).toEqual({ user_ids: [A] });
+  });
+});

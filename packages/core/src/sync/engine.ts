@@ -58,6 +58,8 @@ export class SyncEngine {
   /** The waiting request of each session that has one. */
   readonly #waiting = new WeakMap<SyncSessionRecord, SyncWait>();
   #nextWaitId = 1;
+  /** Counts {@link notify} calls, to catch a change that lands while a request computes. */
+  #notifications = 0;
 
   constructor(options: SyncEngineOptions) {
     this.#source = options.source;
@@ -115,6 +117,7 @@ export class SyncEngine {
 
   /** Tells the engine about a change; the long-polls it concerns are recomputed and answered if it is news. */
   async notify(now: number, change: SyncChange): Promise<void> {
+    this.#notifications++;
     const woken = [...this.#waits.concerned(change)].map((w) => this.#wake(w, now, false));
     await Promise.all(woken);
   }
@@ -200,12 +203,18 @@ export class SyncEngine {
     this.#sessions.touch(s, now);
     await this.#reaper.acknowledge(s, base.state.to_device_sent);
     const params = mergeSticky(base.params, parsed, this.#limits);
+    const seen = this.#notifications;
     const result = await this.#compute(s, base, params, parsed);
     if (!s.live) throw unknownSyncSession();
     if (result.news || timeout === 0 || since === undefined) {
       return { kind: 'response', body: this.#respond(s, base, parsed.key, params, result) };
     }
-    return this.#startWait(s, now + timeout, base, params, parsed, signal);
+    const outcome = this.#startWait(s, now + timeout, base, params, parsed, signal);
+    // A change notified while we computed found no wait to wake: look again. Not awaited, since
+    // the wake queues behind this very task.
+    const w = this.#waitOf(s);
+    if (this.#notifications !== seen && w !== undefined) void this.#wake(w, now, false);
+    return outcome;
   }
 
   #compute(s: SyncSessionRecord, base: SyncCheckpoint, params: SyncStickyParams, parsed: ParsedSyncBody) {
