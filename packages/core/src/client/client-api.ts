@@ -185,9 +185,13 @@ export class ClientApi {
     return { chunk: r.chunk ?? [], start: r.start, end: r.end };
   }
 
-  /** Adds a contact (presence is visible once both sides have added each other). */
-  async addContact(userId: string, options: CallOptions = {}): Promise<void> {
-    await this.#put(`${P}/contacts/${enc(userId)}`, {}, false, options);
+  /**
+   * Adds a contact (presence is visible once both sides have added each other). Resolves with
+   * the contact's realtime handle when the server gives it (`user_handle`).
+   */
+  async addContact(userId: string, options: CallOptions = {}): Promise<{ userHandle: string | undefined }> {
+    const r = await this.#put<{ user_handle?: unknown }>(`${P}/contacts/${enc(userId)}`, {}, false, options);
+    return { userHandle: typeof r.user_handle === 'string' ? r.user_handle : undefined };
   }
 
   async removeContact(userId: string, options: CallOptions = {}): Promise<void> {

@@ -12,6 +12,21 @@ export type {
   ToDeviceMessages,
 } from './api-types.js';
 export { type CallOptions, ClientApi } from './client-api.js';
+export type { RealtimeSendParams } from './client-connection.js';
+export type {
+  ChannelState,
+  ConnectionState,
+  ParleyClientEvents,
+  RealtimeMessage,
+  RealtimeRejection,
+} from './client-events.js';
+export {
+  DEFAULT_CLIENT_LIMITS,
+  type ParleyClientLimits,
+  type ParleyClientOptions,
+  type ParleyClientRealtimeOptions,
+  type ParleyClientSyncOptions,
+} from './client-options.js';
 export {
   createFetchHttp,
   type FetchHttpOptions,
@@ -21,6 +36,7 @@ export {
 export type { HttpFunction, HttpMethod, HttpRequest, HttpResponse } from './http.js';
 export { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.js';
 export { OutboxSender, type OutboxSenderOptions } from './outbox-sender.js';
+export { ParleyClient } from './parley-client.js';
 export {
   type ExponentialBackoffOptions,
   ExponentialBackoffPolicy,

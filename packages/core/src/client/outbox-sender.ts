@@ -71,7 +71,13 @@ export class OutboxSender {
     return this.#idle;
   }
 
-  /** Stops for good: aborts the request in flight (the entry stays queued) and cancels timers. */
+  /** Allows sending again after {@link stop} and starts draining. */
+  start(): void {
+    this.#stopped = false;
+    this.kick();
+  }
+
+  /** Stops sending: aborts the request in flight (the entry stays queued) and cancels timers. */
   stop(): void {
     this.#stopped = true;
     this.#abort?.abort(ParleyError.aborted('client stopped'));

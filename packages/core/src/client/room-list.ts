@@ -1,3 +1,4 @@
+import { ParleyError } from '../errors.js';
 import type { MatrixEvent, ToDeviceMessage } from './api-types.js';
 import { Room, type RoomMember } from './room.js';
 import type { SyncNews, SyncNewsEvent } from './sync-news.js';
@@ -27,6 +28,7 @@ export class RoomList {
   readonly userByHandle = new Map<string, string>();
   /** Matrix room id by realtime room handle. */
   readonly roomByHandle = new Map<string, string>();
+  readonly #handleByUser = new Map<string, string>();
   readonly #maxTimelineEvents: number | undefined;
 
   constructor(maxTimelineEvents?: number) {
@@ -52,7 +54,33 @@ export class RoomList {
 
   /** Records a user handle. */
   setUserHandle(userId: string, handle: string | undefined): void {
-    if (handle) this.userByHandle.set(handle, userId);
+    if (!handle) return;
+    this.userByHandle.set(handle, userId);
+    this.#handleByUser.set(userId, handle);
+  }
+
+  /** A user's realtime handle, when known (from members, contacts or login). */
+  userHandleOf(userId: string): string | undefined {
+    return this.#handleByUser.get(userId);
+  }
+
+  /** A room's realtime handle; throws `unknown_room` when the client does not know it yet. */
+  roomHandleOf(roomId: string): string {
+    const h = this.rooms.get(roomId)?.roomHandle;
+    if (!h)
+      throw new ParleyError(
+        'unknown_room',
+        `No realtime handle known for ${roomId}; sync the room list first`,
+      );
+    return h;
+  }
+
+  /** Forgets every room and handle (logout). */
+  clear(): void {
+    this.rooms.clear();
+    this.userByHandle.clear();
+    this.roomByHandle.clear();
+    this.#handleByUser.clear();
   }
 
   /** Joined rooms, newest activity first. */

@@ -1,0 +1,401 @@
+import { EventEmitter } from 'eventemitter3';
+import { ParleyError, throwIfAborted } from '../errors.js';
+import { MemoryStore, type Store } from '../io.js';
+import type { ApiContext } from './api-request.js';
+import type { CreatedRoom, CreateRoomOptions, Credentials, ToDeviceMessages } from './api-types.js';
+import { type CallOptions, ClientApi } from './client-api.js';
+import {
+  ClientConnection,
+  type ClientConnectionOptions,
+  type RealtimeSendParams,
+} from './client-connection.js';
+import type { ConnectionState, ParleyClientEvents } from './client-events.js';
+import {
+  DEFAULT_CLIENT_LIMITS,
+  type ParleyClientLimits,
+  type ParleyClientOptions,
+} from './client-options.js';
+import { ContactList } from './contact-list.js';
+import { loadOlder } from './history.js';
+import type { OutboxEntry } from './outbox.js';
+import { ExponentialBackoffPolicy, type ReconnectPolicy } from './reconnect-policy.js';
+import type { Room } from './room.js';
+import { RoomCache } from './room-cache.js';
+import { RoomList } from './room-list.js';
+import { SendQueue } from './send-queue.js';
+import { SessionKeeper } from './session-keeper.js';
+import type { TimelineItem } from './timeline.js';
+import { newTxnId } from './txn-id.js';
+
+/**
+ * The Parley SDK: one object per logged-in device, the same in browsers and Node (the transport
+ * packages build it with real IO). It logs in, keeps the room list, members and timelines in
+ * sync, sends messages through a persisted outbox with local echo, and runs the realtime channel
+ * (RTMSG, presence, in-call flags). State is readable at any time; changes come as typed events.
+ */
+export class ParleyClient extends EventEmitter<ParleyClientEvents> {
+  /** The typed client API, for calls the facade does not wrap. */
+  readonly api: ClientApi;
+  readonly #o: ParleyClientOptions;
+  readonly #store: Store;
+  readonly #limits: ParleyClientLimits;
+  readonly #policy: ReconnectPolicy;
+  readonly #rooms: RoomList;
+  readonly #cache: RoomCache;
+  readonly #send: SendQueue;
+  readonly #contacts: ContactList;
+  readonly #conn: ClientConnection;
+  readonly #session: SessionKeeper;
+  #started = false;
+  #connection: ConnectionState = 'offline';
+
+  constructor(options: ParleyClientOptions) {
+    super();
+    this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+    this.#store = options.store ?? new MemoryStore();
+    this.#session = new SessionKeeper(this.#store);
+    this.#limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
+    this.#policy = options.reconnectPolicy ?? new ExponentialBackoffPolicy({ random: options.random });
+    const apiContext: ApiContext = {
+      http: options.http,
+      baseUrl: this.#o.baseUrl,
+      timers: options.timers,
+      random: options.random,
+      accessToken: () => this.#session.credentials?.accessToken,
+      retry: options.retry,
+    };
+    this.api = new ClientApi(apiContext);
+    this.#rooms = new RoomList(this.#limits.maxTimelineEvents);
+    this.#contacts = new ContactList(this.#store, this.#rooms);
+    this.#cache = new RoomCache({
+      store: this.#store,
+      timers: options.timers,
+      maxRooms: this.#limits.cacheRooms,
+      maxEvents: this.#limits.cacheEvents,
+    });
+    const emit = this.emit.bind(this) as ClientConnectionOptions['emit'];
+    this.#send = new SendQueue({
+      api: this.api,
+      store: this.#store,
+      rooms: this.#rooms,
+      clock: options.clock,
+      timers: options.timers,
+      random: options.random,
+      retryPolicy: this.#policy,
+      maxOutbox: this.#limits.maxOutbox,
+      sentMemory: this.#limits.sentMemory,
+      emit,
+      userId: () => this.#session.credentials?.userId,
+    });
+    this.#conn = new ClientConnection({
+      options: this.#o,
+      apiContext,
+      api: this.api,
+      store: this.#store,
+      policy: this.#policy,
+      rooms: this.#rooms,
+      cache: this.#cache,
+      emit,
+      onAnswered: () => this.#send.kick(),
+      onUnauthorized: (e) => void this.#sessionEnded(e),
+      onState: () => this.#updateConnection(),
+    });
+  }
+
+  /** The logged-in device, or `undefined`. */
+  get credentials(): Credentials | undefined {
+    return this.#session.credentials;
+  }
+
+  get userId(): string | undefined {
+    return this.#session.credentials?.userId;
+  }
+
+  /** `online`, `connecting` or `offline`. */
+  get connection(): ConnectionState {
+    return this.#connection;
+  }
+
+  /** Joined rooms and invitations, most recent activity first. */
+  get rooms(): readonly Room[] {
+    return this.#rooms.sorted();
+  }
+
+  room(roomId: string): Room | undefined {
+    return this.#rooms.rooms.get(roomId);
+  }
+
+  /** The room whose timeline, members and typing are being synced (see {@link openRoom}). */
+  get openRoomId(): string | undefined {
+    return this.#conn.binding?.openRoom;
+  }
+
+  /** This connection's realtime client id (0 when not connected). */
+  get clientId(): number {
+    return this.#conn.machine?.clientId ?? 0;
+  }
+
+  /** The user's own merged presence as the server last said (0 before the first `OP_PRES`). */
+  get ownPresence(): number {
+    return this.#conn.ownPresence;
+  }
+
+  /** A user's presence as last seen (0: offline, invisible, not visible to us, or unknown). */
+  presenceOf(userId: string): number {
+    const handle = this.#rooms.userHandleOf(userId);
+    return handle === undefined ? 0 : this.#conn.presence.get(handle);
+  }
+
+  /** Messages not yet acknowledged by the server (including failed ones), in sending order. */
+  get pending(): readonly OutboxEntry[] {
+    return this.#send.outbox.entries;
+  }
+
+  /**
+   * Restores what the store holds (session, cached rooms and timelines, unsent messages) and,
+   * when a session is there, connects. Resolves with whether a user is logged in. Cached rooms
+   * are readable as soon as this resolves, before the first sync answer.
+   */
+  async start(options: CallOptions = {}): Promise<boolean> {
+    throwIfAborted(options.signal);
+    if (!this.#started) {
+      this.#started = true;
+      const creds = await this.#session.restore();
+      await this.#cache.load(this.#rooms);
+      await this.#send.restore();
+      await this.#contacts.load();
+      if (creds) this.#rooms.setUserHandle(creds.userId, creds.userHandle);
+      if (this.#rooms.rooms.size > 0) this.emit('rooms', this.#rooms.sorted());
+    }
+    if (this.#session.credentials) await this.#connect(options.signal);
+    return this.#session.credentials !== undefined;
+  }
+
+  /** Creates an account, logs in and connects. */
+  async register(
+    params: { username: string; password: string; deviceId?: string },
+    options: CallOptions = {},
+  ) {
+    return this.#loggedIn(await this.api.register(params, options), options.signal);
+  }
+
+  /**
+   * Logs in with a password and connects. Logging in again as the same user reuses the device,
+   * so messages left in the outbox by an ended session are still sent exactly once.
+   */
+  async login(params: { user: string; password: string; deviceId?: string }, options: CallOptions = {}) {
+    const deviceId = params.deviceId ?? (await this.#session.deviceFor(params.user));
+    return this.#loggedIn(await this.api.login({ ...params, deviceId }, options), options.signal);
+  }
+
+  /** Logs out on the server and forgets everything stored for this user (including unsent messages). */
+  async logout(options: CallOptions = {}): Promise<void> {
+    await this.#conn.stop();
+    this.#send.stop();
+    try {
+      if (this.#session.credentials) await this.api.logout(options);
+    } catch (e) {
+      // The token is gone locally either way; a server that cannot be reached forgets it later.
+      if ((e as ParleyError).code === 'aborted') throw e;
+      this.emit('warning', e as ParleyError);
+    }
+    await this.#wipe();
+    await this.#session.forget();
+    this.#updateConnection();
+    this.emit('session', undefined);
+  }
+
+  /** Disconnects (sync, realtime, sending) without logging out; {@link start} resumes. */
+  async stop(): Promise<void> {
+    await this.#conn.stop();
+    this.#send.stop();
+    await this.#cache.flush();
+    this.#updateConnection();
+  }
+
+  async createRoom(params: CreateRoomOptions = {}, options: CallOptions = {}): Promise<CreatedRoom> {
+    const created = await this.api.createRoom(params, options);
+    const room = this.#rooms.ensure(created.roomId);
+    this.#rooms.setRoomHandle(room, created.roomHandle);
+    room.applySummary({ name: params.name, membership: 'join' });
+    this.emit('rooms', this.#rooms.sorted());
+    return created;
+  }
+
+  async joinRoom(
+    roomId: string,
+    params: { serverName?: string } = {},
+    options: CallOptions = {},
+  ): Promise<string> {
+    const joined = await this.api.join(roomId, params, options);
+    this.#rooms.ensure(joined).membership = 'join';
+    this.emit('rooms', this.#rooms.sorted());
+    return joined;
+  }
+
+  invite(roomId: string, userId: string, options: CallOptions = {}): Promise<void> {
+    return this.api.invite(roomId, userId, options);
+  }
+
+  async leaveRoom(roomId: string, options: CallOptions = {}): Promise<void> {
+    await this.api.leave(roomId, options);
+    const room = this.#rooms.rooms.get(roomId);
+    if (room) room.membership = 'leave';
+    this.emit('roomLeft', roomId);
+    this.emit('rooms', this.#rooms.sorted());
+  }
+
+  /** Syncs this room's timeline, members and typing (one open room at a time). */
+  async openRoom(roomId: string, options: CallOptions = {}): Promise<Room> {
+    throwIfAborted(options.signal);
+    const room = this.#rooms.ensure(roomId);
+    await this.#conn.binding?.open(roomId, options.signal);
+    return room;
+  }
+
+  /** Loads older events of a room (history paging); resolves with them, oldest first. */
+  async loadOlder(roomId: string, options: CallOptions & { limit?: number } = {}): Promise<TimelineItem[]> {
+    const room = this.#rooms.ensure(roomId);
+    const older = await loadOlder(this.api, room, options.limit ?? 30, options.signal);
+    if (older.length > 0) this.emit('history', room, older);
+    return older;
+  }
+
+  /**
+   * Sends a room event. It is stored in the outbox before anything goes out, shown as a local
+   * echo at once, and sent (now, or when the connection is back, even after a reload) with one
+   * txnId, so the server keeps it exactly once. Resolves with the echo; see {@link whenSent}.
+   */
+  send(
+    roomId: string,
+    content: Record<string, unknown>,
+    options: CallOptions & { type?: string } = {},
+  ): Promise<TimelineItem> {
+    if (!this.#session.credentials)
+      return Promise.reject(ParleyError.matrix('M_MISSING_TOKEN', 'Not logged in', 401));
+    return this.#send.send(roomId, options.type ?? 'm.room.message', content, options.signal);
+  }
+
+  /** Sends an `m.text` message. */
+  sendText(roomId: string, body: string, options: CallOptions = {}): Promise<TimelineItem> {
+    return this.send(roomId, { msgtype: 'm.text', body }, options);
+  }
+
+  /** Resolves with the event id once the server has the message `txnId`; rejects if it failed. */
+  whenSent(txnId: string, options: CallOptions = {}): Promise<string> {
+    return this.#send.whenSent(txnId, options.signal);
+  }
+
+  /** Sends a failed message again with its original txnId. */
+  retrySend(txnId: string): Promise<void> {
+    return this.#send.retry(txnId);
+  }
+
+  /** Drops a message that has not been sent. */
+  cancelSend(txnId: string): Promise<void> {
+    return this.#send.cancel(txnId);
+  }
+
+  /** Tells the room this user is (or stopped) typing; the server clears it after `timeoutMs`. */
+  setTyping(
+    roomId: string,
+    typing: boolean,
+    options: CallOptions & { timeoutMs?: number } = {},
+  ): Promise<void> {
+    const userId = this.#requireUser();
+    return this.api.setTyping(roomId, userId, typing, options.timeoutMs ?? 30_000, options);
+  }
+
+  /** Sends to-device messages (`{userId: {deviceId | "*": content}}`); resolves when the server has them. */
+  async sendToDevice(type: string, messages: ToDeviceMessages, options: CallOptions = {}): Promise<void> {
+    await this.api.sendToDevice(type, newTxnId(this.#o.clock, this.#o.random), messages, options);
+  }
+
+  /** Adds a contact; presence is visible once both users added each other. */
+  addContact(userId: string, options: CallOptions = {}): Promise<void> {
+    return this.#contacts.add(this.api, userId, options);
+  }
+
+  removeContact(userId: string, options: CallOptions = {}): Promise<void> {
+    return this.#contacts.remove(this.api, userId, options);
+  }
+
+  /** Contacts this client added (user id to realtime handle, when known). */
+  get contacts(): ReadonlyMap<string, string | undefined> {
+    return this.#contacts.entries;
+  }
+
+  /** Sends a realtime message to a room, one member, or one connection of a member. */
+  sendRealtime(params: RealtimeSendParams): void {
+    this.#conn.sendRealtime(params);
+  }
+
+  /** Joins the call in a room: heartbeats keep the in-call flag up until {@link leaveCall}, across reconnects. */
+  joinCall(roomId: string): void {
+    this.#conn.setInCall(roomId, true);
+  }
+
+  leaveCall(roomId: string): void {
+    this.#conn.setInCall(roomId, false);
+  }
+
+  /** The presence the user chose (1..127, 0 = invisible). The shown value comes back as `ownPresence`. */
+  setPresence(presence: number): void {
+    this.#conn.realtime((m, now) => m.setPresence(presence, now), true);
+  }
+
+  /** The user did something (input, focus): restarts the idle timer and restores presence if it was lowered. */
+  activity(): void {
+    this.#conn.realtime((m, now) => m.activity(now), true);
+  }
+
+  async #loggedIn(creds: Credentials, signal: AbortSignal | undefined): Promise<Credentials> {
+    const last = await this.#session.lastUser();
+    await this.#conn.stop();
+    if (last !== undefined && last !== creds.userId) await this.#wipe();
+    await this.#session.save(creds);
+    this.#rooms.setUserHandle(creds.userId, creds.userHandle);
+    this.#started = true;
+    this.emit('session', creds);
+    await this.#connect(signal);
+    return creds;
+  }
+
+  async #connect(signal: AbortSignal | undefined): Promise<void> {
+    await this.#conn.start(signal);
+    this.#send.start();
+    this.#updateConnection();
+  }
+
+  async #sessionEnded(error: ParleyError): Promise<void> {
+    await this.#conn.stop();
+    this.#send.stop();
+    await this.#session.end();
+    this.#updateConnection();
+    this.emit('sessionEnded', error);
+    this.emit('session', undefined);
+  }
+
+  /** Forgets the user's data: cache, outbox, sync position, contacts, presence. */
+  async #wipe(): Promise<void> {
+    await this.#cache.clear();
+    for (const entry of [...this.#send.outbox.entries]) await this.#send.cancel(entry.txnId);
+    await this.#conn.forget();
+    await this.#session.end();
+    await this.#contacts.clear();
+    this.#rooms.clear();
+  }
+
+  #updateConnection(): void {
+    const next = this.#session.credentials ? this.#conn.state() : 'offline';
+    if (next === this.#connection) return;
+    this.#connection = next;
+    this.emit('connection', next);
+  }
+
+  #requireUser(): string {
+    const id = this.#session.credentials?.userId;
+    if (!id) throw ParleyError.matrix('M_MISSING_TOKEN', 'Not logged in', 401);
+    return id;
+  }
+}
