@@ -27,6 +27,7 @@ export type { SyncPagedStream, SyncStickyParams } from './params.js';
 export { foldName, RoomListIndex } from './room-list-index.js';
 export { SnapshotList, type SyncKeyShape } from './snapshot-list.js';
 export { compareTuples, SortedIndex, type SortedIndexComparator } from './sorted-index.js';
+export type { SyncStreamParams, SyncWantedParams } from './sticky-diff.js';
 export {
   SyncSession,
   type SyncSessionEvents,

@@ -20,6 +20,8 @@ export interface SyncLoopbackOptions {
 }
 
 const SYNC_PATH = '/_matrix/client/v3/sync';
+/** How many requests {@link SyncLoopback.requests} keeps. */
+const MAX_LOGGED = 1_000;
 
 /**
  * A sync endpoint in memory: an {@link HttpFunction} that serves `POST /_matrix/client/v3/sync`
@@ -32,7 +34,7 @@ export class SyncLoopback {
   readonly #timers: Timers;
   readonly #users: Record<string, SyncLoopbackUser>;
   #timer: { id: TimerId; at: number } | undefined;
-  /** Requests served, for tests that count round trips. */
+  /** The last {@link MAX_LOGGED} requests served, oldest first, for tests that inspect round trips. */
   readonly requests: { since: string | undefined; body: unknown }[] = [];
 
   constructor(options: SyncLoopbackOptions) {
@@ -75,6 +77,7 @@ export class SyncLoopback {
     const since = params.get('since');
     const timeout = params.has('timeout') ? Number(params.get('timeout')) : undefined;
     this.requests.push({ since, body });
+    if (this.requests.length > MAX_LOGGED) this.requests.shift();
     try {
       const outcome = await this.#engine.handleRequest(
         this.#clock.now(),
