@@ -46,6 +46,28 @@ export interface ServerConfig {
   sqliteSynchronous: 'full' | 'normal';
   /** Largest `limit` of `/messages`; larger values are clamped. */
   messagesMaxLimit: number;
+  /** Realtime WebSocket connections in total; one more is closed with 1008. */
+  realtimeMaxConnections: number;
+  /** Realtime connections per user; one more is closed with 1008. */
+  realtimeMaxConnectionsPerUser: number;
+  /** Realtime commands per second per connection (token bucket refill). */
+  realtimeCommandsPerSecond: number;
+  /** Realtime token bucket size; past it commands get `OP_REJECT RATE_LIMITED`, far past it close 1008. */
+  realtimeCommandBurst: number;
+  /** Largest RTMSG payload; larger ones get `OP_REJECT TOO_LARGE`. */
+  realtimeMaxRtmsgBytes: number;
+  /** Largest inbound realtime WebSocket message; larger ones close the connection with 1009. */
+  realtimeMaxMessageBytes: number;
+  /** Unsent bytes a realtime connection may hold; a slower reader is closed with 1008. */
+  realtimeMaxBufferedBytes: number;
+  /** In-call heartbeat timeout. */
+  realtimeInCallTimeoutMs: number;
+  /** Time a new realtime connection has to send `OP_HELLO`. */
+  realtimeHelloTimeoutMs: number;
+  /** Silence after which a realtime connection is closed (0 = never). */
+  realtimeClientTimeoutMs: number;
+  /** Contacts one user may add. */
+  maxContactsPerUser: number;
 }
 
 /** How a setting is parsed and checked. */
@@ -100,6 +122,67 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'full',
   },
   { key: 'messagesMaxLimit', env: 'PARLEY_MESSAGES_MAX_LIMIT', kind: int(1, 10_000), default: 100 },
+  {
+    key: 'realtimeMaxConnections',
+    env: 'PARLEY_REALTIME_MAX_CONNECTIONS',
+    kind: int(1, 1_000_000),
+    default: 10_000,
+  },
+  {
+    key: 'realtimeMaxConnectionsPerUser',
+    env: 'PARLEY_REALTIME_MAX_CONNECTIONS_PER_USER',
+    kind: int(1, 100_000),
+    default: 16,
+  },
+  {
+    key: 'realtimeCommandsPerSecond',
+    env: 'PARLEY_REALTIME_COMMANDS_PER_SECOND',
+    kind: int(1, 10_000_000),
+    default: 50,
+  },
+  {
+    key: 'realtimeCommandBurst',
+    env: 'PARLEY_REALTIME_COMMAND_BURST',
+    kind: int(1, 10_000_000),
+    default: 100,
+  },
+  {
+    key: 'realtimeMaxRtmsgBytes',
+    env: 'PARLEY_REALTIME_MAX_RTMSG_BYTES',
+    kind: int(1, 0xffffff),
+    default: 65_536,
+  },
+  {
+    key: 'realtimeMaxMessageBytes',
+    env: 'PARLEY_REALTIME_MAX_MESSAGE_BYTES',
+    kind: int(1024, 64 * 1024 * 1024),
+    default: 1024 * 1024,
+  },
+  {
+    key: 'realtimeMaxBufferedBytes',
+    env: 'PARLEY_REALTIME_MAX_BUFFERED_BYTES',
+    kind: int(64 * 1024, 1024 * 1024 * 1024),
+    default: 1024 * 1024,
+  },
+  {
+    key: 'realtimeInCallTimeoutMs',
+    env: 'PARLEY_REALTIME_IN_CALL_TIMEOUT_MS',
+    kind: int(100, DAY_MS),
+    default: 10_000,
+  },
+  {
+    key: 'realtimeHelloTimeoutMs',
+    env: 'PARLEY_REALTIME_HELLO_TIMEOUT_MS',
+    kind: int(100, DAY_MS),
+    default: 10_000,
+  },
+  {
+    key: 'realtimeClientTimeoutMs',
+    env: 'PARLEY_REALTIME_CLIENT_TIMEOUT_MS',
+    kind: int(0, DAY_MS),
+    default: 60_000,
+  },
+  { key: 'maxContactsPerUser', env: 'PARLEY_MAX_CONTACTS_PER_USER', kind: int(1, 1_000_000), default: 1000 },
 ];
 
 /** The defaults of every setting. */

@@ -4,6 +4,7 @@
  * committed.
  */
 import type { PDU, StateEntry } from '@parley/core';
+import type { RealtimeStorage } from './realtime-storage.js';
 
 /** A local user account. */
 export interface UserRecord {
@@ -77,7 +78,7 @@ export interface RoomEventsQuery {
 export type HandleFactory = () => string;
 
 /** The server's storage. */
-export interface Storage {
+export interface Storage extends RealtimeStorage {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** A value of the server's own key-value table (e.g. `server_name`). */

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { REALTIME_TABLES_SQL } from './sqlite-realtime.js';
 
 /** One schema change. Versions are consecutive from 1 and never edited once released. */
 export interface Migration {
@@ -90,6 +91,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  { version: 2, name: 'contacts, realtime tickets', sql: REALTIME_TABLES_SQL },
 ];
 
 /**

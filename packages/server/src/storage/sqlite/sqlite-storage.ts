@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { PDU, StateEntry } from '@parley/core';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { matrixError } from '../../http/matrix-errors.js';
+import type { AddContactResult, RealtimeTicketRecord, UserHandleRecord } from '../realtime-storage.js';
 import type {
   AccessTokenRecord,
   Extremity,
@@ -17,6 +18,7 @@ import type {
   UserRecord,
 } from '../storage.js';
 import { applyMigrations } from './migrations.js';
+import { SqliteRealtimeTables } from './sqlite-realtime.js';
 
 /** Options of {@link SqliteStorage.open}. */
 export interface SqliteOptions {
@@ -46,10 +48,12 @@ const rowToEvent = (r: EventRow): StoredEvent => ({
 export class SqliteStorage implements Storage {
   readonly #db: Database;
   readonly #s: Record<string, Statement>;
+  readonly #rt: SqliteRealtimeTables;
   #closed = false;
 
   private constructor(db: Database) {
     this.#db = db;
+    this.#rt = new SqliteRealtimeTables(db);
     const p = (sql: string): Statement => db.prepare(sql);
     this.#s = {
       ping: p('SELECT 1'),
@@ -288,6 +292,45 @@ export class SqliteStorage implements Storage {
 
   async getJoinedRooms(userId: string): Promise<string[]> {
     return (this.#s.joinedRooms!.all(userId) as { room_id: string }[]).map((r) => r.room_id);
+  }
+
+  async addContact(
+    userId: string,
+    contactId: string,
+    createdTs: number,
+    maxContacts: number,
+  ): Promise<AddContactResult> {
+    return this.#rt.addContact(userId, contactId, createdTs, maxContacts);
+  }
+
+  async removeContact(userId: string, contactId: string): Promise<boolean> {
+    return this.#rt.removeContact(userId, contactId);
+  }
+
+  async getContacts(userId: string): Promise<UserHandleRecord[]> {
+    return this.#rt.getContacts(userId);
+  }
+
+  async getContactOf(userId: string): Promise<UserHandleRecord[]> {
+    return this.#rt.getContactOf(userId);
+  }
+
+  async getJoinedMembers(roomId: string): Promise<UserHandleRecord[]> {
+    return this.#rt.getJoinedMembers(roomId);
+  }
+
+  async addRealtimeTicket(
+    ticketHash: string,
+    record: RealtimeTicketRecord,
+    expiresTs: number,
+    now: number,
+    maxPerUser: number,
+  ): Promise<boolean> {
+    return this.#rt.addRealtimeTicket(ticketHash, record, expiresTs, now, maxPerUser);
+  }
+
+  async takeRealtimeTicket(ticketHash: string, now: number): Promise<RealtimeTicketRecord | undefined> {
+    return this.#rt.takeRealtimeTicket(ticketHash, now);
   }
 
   async close(): Promise<void> {
