@@ -1,9 +1,12 @@
 /**
- * `@parley/transport-browser`: the browser adapters for Parley's core.
+ * `@parley/transport-browser`: the Parley client for browsers (`createClient`) and the browser
+ * adapters it is built from.
  *
  * @packageDocumentation
  */
+export { type BrowserClientOptions, createClient } from './create-client.js';
 export { browserHttp } from './http.js';
 export { IdbStore, type IdbStoreOptions } from './idb-store.js';
 export { browserClock, browserRandom, browserTimers } from './platform.js';
+export { type WatchBrowserOptions, watchBrowser } from './watch-browser.js';
 export { browserWebSocketFactory } from './websocket.js';

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../io.js';
 import type { RealtimeMessage } from './client-events.js';
 import type { ParleyClient } from './parley-client.js';
-import { World as BaseWorld } from './testing/harness.js';
+import { ClientTestWorld } from './testing/harness.js';
 
 /** Lets every pending promise callback and microtask run before the test goes on. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-class World extends BaseWorld {
+class World extends ClientTestWorld {
   constructor() {
     super(settle);
   }

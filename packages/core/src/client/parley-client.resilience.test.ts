@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ParleyError } from '../errors.js';
 import { MemoryStore } from '../io.js';
 import type { ReconnectContext } from './reconnect-policy.js';
-import { World as BaseWorld } from './testing/harness.js';
+import { ClientTestWorld } from './testing/harness.js';
 
 /** Lets every pending promise callback and microtask run before the test goes on. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-class World extends BaseWorld {
+class World extends ClientTestWorld {
   constructor() {
     super(settle);
   }
@@ -144,6 +144,25 @@ describe('ParleyClient reconnects', () => {
     w.server.restart();
     await w.run(100);
     expect(seen.find((c) => c.lastError?.code === '1012')?.attempt).toBe(0);
+    await alice.stop();
+  });
+});
+
+describe('ParleyClient.reconnectNow', () => {
+  it('cuts a long backoff short when the platform says the network is back', async () => {
+    const w = new World();
+    const alice = w.client(new MemoryStore(), { reconnectPolicy: { nextDelay: () => 600_000 } });
+    await alice.register({ username: 'alice', password: 'pw' });
+    await w.until(() => alice.connection === 'online');
+    w.server.online = false;
+    w.server.restart();
+    await w.until(() => alice.connection === 'connecting');
+    await w.run(5_000);
+    w.server.online = true;
+    await w.run(5_000);
+    expect(alice.connection).toBe('connecting');
+    alice.reconnectNow();
+    await w.until(() => alice.connection === 'online', 2_000);
     await alice.stop();
   });
 });

@@ -18,8 +18,9 @@ import {
 import { ContactList } from './contact-list.js';
 import { loadOlder } from './history.js';
 import type { OutboxEntry } from './outbox.js';
-import { ExponentialBackoffPolicy, type ReconnectPolicy } from './reconnect-policy.js';
+import { ExponentialBackoffPolicy } from './reconnect-policy.js';
 import type { Room } from './room.js';
+import { RoomActions } from './room-actions.js';
 import { RoomCache } from './room-cache.js';
 import { RoomList } from './room-list.js';
 import { SendQueue } from './send-queue.js';
@@ -38,12 +39,11 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
   readonly api: ClientApi;
   readonly #o: ParleyClientOptions;
   readonly #store: Store;
-  readonly #limits: ParleyClientLimits;
-  readonly #policy: ReconnectPolicy;
   readonly #rooms: RoomList;
   readonly #cache: RoomCache;
   readonly #send: SendQueue;
   readonly #contacts: ContactList;
+  readonly #roomActions: RoomActions;
   readonly #conn: ClientConnection;
   readonly #session: SessionKeeper;
   #started = false;
@@ -54,37 +54,25 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
     this.#store = options.store ?? new MemoryStore();
     this.#session = new SessionKeeper(this.#store);
-    this.#limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
-    this.#policy = options.reconnectPolicy ?? new ExponentialBackoffPolicy({ random: options.random });
+    const limits: ParleyClientLimits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
+    const policy = options.reconnectPolicy ?? new ExponentialBackoffPolicy({ random: options.random });
+    const { clock, timers, random } = options;
     const apiContext: ApiContext = {
-      http: options.http,
-      baseUrl: this.#o.baseUrl,
-      timers: options.timers,
-      random: options.random,
+      ...{ http: options.http, baseUrl: this.#o.baseUrl, timers, random, retry: options.retry },
       accessToken: () => this.#session.credentials?.accessToken,
-      retry: options.retry,
     };
     this.api = new ClientApi(apiContext);
-    this.#rooms = new RoomList(this.#limits.maxTimelineEvents);
+    this.#rooms = new RoomList(limits.maxTimelineEvents);
     this.#contacts = new ContactList(this.#store, this.#rooms);
     this.#cache = new RoomCache({
-      store: this.#store,
-      timers: options.timers,
-      maxRooms: this.#limits.cacheRooms,
-      maxEvents: this.#limits.cacheEvents,
+      ...{ store: this.#store, timers },
+      ...{ maxRooms: limits.cacheRooms, maxEvents: limits.cacheEvents },
     });
     const emit = this.emit.bind(this) as ClientConnectionOptions['emit'];
+    this.#roomActions = new RoomActions(this.api, this.#rooms, emit);
     this.#send = new SendQueue({
-      api: this.api,
-      store: this.#store,
-      rooms: this.#rooms,
-      clock: options.clock,
-      timers: options.timers,
-      random: options.random,
-      retryPolicy: this.#policy,
-      maxOutbox: this.#limits.maxOutbox,
-      sentMemory: this.#limits.sentMemory,
-      emit,
+      ...{ api: this.api, store: this.#store, rooms: this.#rooms, clock, timers, random, emit },
+      ...{ retryPolicy: policy, maxOutbox: limits.maxOutbox, sentMemory: limits.sentMemory },
       userId: () => this.#session.credentials?.userId,
     });
     this.#conn = new ClientConnection({
@@ -92,7 +80,7 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
       apiContext,
       api: this.api,
       store: this.#store,
-      policy: this.#policy,
+      policy,
       rooms: this.#rooms,
       cache: this.#cache,
       emit,
@@ -205,6 +193,16 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     this.emit('session', undefined);
   }
 
+  /**
+   * Retries now instead of waiting out the reconnect backoff; transports call it when the
+   * platform reports the network is back (the browser's `online` event).
+   */
+  reconnectNow(): void {
+    this.#conn.driver?.wake();
+    this.#conn.link?.reconnectNow();
+    this.#send.kick();
+  }
+
   /** Disconnects (sync, realtime, sending) without logging out; {@link start} resumes. */
   async stop(): Promise<void> {
     await this.#conn.stop();
@@ -213,36 +211,22 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     this.#updateConnection();
   }
 
-  async createRoom(params: CreateRoomOptions = {}, options: CallOptions = {}): Promise<CreatedRoom> {
-    const created = await this.api.createRoom(params, options);
-    const room = this.#rooms.ensure(created.roomId);
-    this.#rooms.setRoomHandle(room, created.roomHandle);
-    room.applySummary({ name: params.name, membership: 'join' });
-    this.emit('rooms', this.#rooms.sorted());
-    return created;
+  /** Creates a room (it appears in {@link rooms} at once). */
+  createRoom(params: CreateRoomOptions = {}, options: CallOptions = {}): Promise<CreatedRoom> {
+    return this.#roomActions.create(params, options);
   }
 
-  async joinRoom(
-    roomId: string,
-    params: { serverName?: string } = {},
-    options: CallOptions = {},
-  ): Promise<string> {
-    const joined = await this.api.join(roomId, params, options);
-    this.#rooms.ensure(joined).membership = 'join';
-    this.emit('rooms', this.#rooms.sorted());
-    return joined;
+  /** Joins a room; `serverName` names a server to join a remote room through. */
+  joinRoom(roomId: string, params: { serverName?: string } = {}, options: CallOptions = {}): Promise<string> {
+    return this.#roomActions.join(roomId, params, options);
   }
 
   invite(roomId: string, userId: string, options: CallOptions = {}): Promise<void> {
     return this.api.invite(roomId, userId, options);
   }
 
-  async leaveRoom(roomId: string, options: CallOptions = {}): Promise<void> {
-    await this.api.leave(roomId, options);
-    const room = this.#rooms.rooms.get(roomId);
-    if (room) room.membership = 'leave';
-    this.emit('roomLeft', roomId);
-    this.emit('rooms', this.#rooms.sorted());
+  leaveRoom(roomId: string, options: CallOptions = {}): Promise<void> {
+    return this.#roomActions.leave(roomId, options);
   }
 
   /** Syncs this room's timeline, members and typing (one open room at a time). */

@@ -42,6 +42,7 @@ export class SyncDriver {
   #loop: Promise<void> | undefined;
   #state: ChannelState = 'stopped';
   #request: AbortController | undefined;
+  #wait: AbortController | undefined;
 
   constructor(options: {
     source: SyncSource;
@@ -94,6 +95,11 @@ export class SyncDriver {
     this.#request?.abort(REFRESH);
   }
 
+  /** Ends a backoff wait now (e.g. the platform says the network is back). */
+  wake(): void {
+    this.#wait?.abort('wake');
+  }
+
   async #run(signal: AbortSignal): Promise<void> {
     let quick = true;
     this.#setState('connecting');
@@ -124,10 +130,17 @@ export class SyncDriver {
         }
         this.#setState('waiting');
         quick = true;
+        const wait = new AbortController();
+        this.#wait = wait;
+        const forwardWait = (): void => wait.abort(signal.reason);
+        signal.addEventListener('abort', forwardWait, { once: true });
         try {
-          await sleep(this.#timers, delay, signal);
+          await sleep(this.#timers, delay, wait.signal);
         } catch {
-          return;
+          if (signal.aborted) return;
+        } finally {
+          signal.removeEventListener('abort', forwardWait);
+          this.#wait = undefined;
         }
         this.#setState('connecting');
         continue;

@@ -4,6 +4,10 @@
  *
  * @packageDocumentation
  */
+export { FakeRealtimeServer, FakeSocket } from '../client/testing/fake-realtime.js';
+export { ClientTestWorld } from '../client/testing/harness.js';
+export { type ScriptedAnswer, ScriptedHttp } from '../client/testing/scripted-http.js';
+export { ParleyTestServer } from '../client/testing/test-server.js';
 export { FakeClock } from './fake-clock.js';
 export { SeededRandom } from './seeded-random.js';
 export { fakeChain, type IdPdu } from './sim/chain.js';

@@ -3,16 +3,16 @@ import { FakeClock } from '../../testing/fake-clock.js';
 import { SeededRandom } from '../../testing/seeded-random.js';
 import type { ParleyClientOptions } from '../client-options.js';
 import { ParleyClient } from '../parley-client.js';
-import { MiniServer } from './mini-server.js';
+import { ParleyTestServer } from './test-server.js';
 
 /**
- * A test world: one fake clock, one in-memory server, clients on it. `settle` lets all pending
+ * A client test world: one fake clock, one in-memory server, clients on it. `settle` lets all pending
  * IO (microtasks, promise callbacks) run; tests pass Node's `setImmediate`-based one, since core
  * itself may not touch timer globals.
  */
-export class World {
+export class ClientTestWorld {
   readonly clock = new FakeClock(1_700_000_000_000);
-  readonly server = new MiniServer(this.clock);
+  readonly server = new ParleyTestServer(this.clock);
   readonly settle: () => Promise<void>;
   #seed = 1;
 

@@ -33,7 +33,7 @@ const err = (status: number, errcode: string, error: string): Reply => ({ status
  * Each account gets a "notes" room at registration (that is how the in-memory source hands out
  * user handles).
  */
-export class MiniServer {
+export class ParleyTestServer {
   readonly clock: FakeClock;
   readonly source: MemorySyncDataSource;
   readonly realtime: FakeRealtimeServer;

@@ -1,0 +1,36 @@
+import { type FetchHttpOptions, MemoryStore, ParleyClient, type ParleyClientOptions } from '@parley/core';
+import { browserHttp } from './http.js';
+import { IdbStore } from './idb-store.js';
+import { browserClock, browserRandom, browserTimers } from './platform.js';
+import { browserWebSocketFactory } from './websocket.js';
+
+/** Options of {@link createClient}: the server, where to keep state, and any `ParleyClientOptions` override. */
+export interface BrowserClientOptions extends Partial<Omit<ParleyClientOptions, 'baseUrl'>> {
+  /** The server, e.g. `https://chat.example.org`, or `location.origin` when the app is served by it. */
+  baseUrl: string;
+  /**
+   * The IndexedDB database for the session, sync position, outbox and cache (default `parley`),
+   * or `false` to keep nothing (e.g. a shared computer).
+   */
+  database?: string | false;
+  httpOptions?: FetchHttpOptions;
+}
+
+/**
+ * A {@link ParleyClient} wired to the browser: `fetch`, the native `WebSocket`, the page's
+ * clock and timers, Web Crypto randomness and an IndexedDB store (through `idb`). Call
+ * `client.start()` (or `login`/`register`) next; see {@link watchBrowser} for the idle and
+ * network hooks.
+ */
+export function createClient(options: BrowserClientOptions): ParleyClient {
+  const { database, httpOptions, ...rest } = options;
+  return new ParleyClient({
+    http: browserHttp(httpOptions),
+    webSocket: browserWebSocketFactory(),
+    clock: browserClock,
+    timers: browserTimers,
+    random: browserRandom,
+    store: database === false ? new MemoryStore() : new IdbStore({ name: database ?? 'parley' }),
+    ...rest,
+  });
+}
