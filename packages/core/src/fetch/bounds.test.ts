@@ -198,6 +198,13 @@ describe('chooseOrigin', () => {
     expect(picks).toEqual(new Set(['x', 'y', 'z']));
   });
 
+  it('asks a server that needed hedging lately only when no brisk one is free', () => {
+    const slow = (s: string) => s === 'h' || s === 'x';
+    expect(chooseOrigin(['h'], ['x', 'y'], rnd, ctx({ slow }))).toEqual({ kind: 'chosen', server: 'y' });
+    expect(chooseOrigin(['h', 'k'], ['x'], rnd, ctx({ slow }))).toEqual({ kind: 'chosen', server: 'k' });
+    expect(chooseOrigin(['h'], ['x'], rnd, ctx({ slow }))).toEqual({ kind: 'chosen', server: 'h' });
+  });
+
   it('skips tried and avoided servers and reports busy or later', () => {
     expect(chooseOrigin(['h'], ['x'], rnd, ctx({ tried: new Set(['h']) }))).toEqual({
       kind: 'chosen',

@@ -17,6 +17,8 @@ export interface OriginContext {
   avoided(server: string): boolean;
   /** True when another request to the server fits in the per-destination cap. */
   hasCapacity(server: string): boolean;
+  /** True when the server recently left an attempt unanswered past the hedge delay. */
+  slow?(server: string): boolean;
 }
 
 /** The outcome of {@link chooseOrigin}. */
@@ -30,8 +32,10 @@ export type OriginChoice =
 /**
  * Picks the server to ask next: the preferred servers in order (the hint, then the server of the
  * event id or sender), then a random server of the room; never ourselves, never one already tried,
- * never one in backoff or marked as a liar. A preferred server at its cap is passed over for an
- * idle one, so that one busy server does not hold every fetch.
+ * never one in backoff or marked as a liar. A server that recently left an attempt unanswered past
+ * the hedge delay (`slow`) is asked only when no brisk one is free, preferred or not. A preferred
+ * server at its cap is passed over for an idle one, so that one busy server does not hold every
+ * fetch.
  */
 export function chooseOrigin(
   preferred: readonly string[],
@@ -41,31 +45,38 @@ export function chooseOrigin(
 ): OriginChoice {
   let busy = false;
   let later = false;
-  const consider = (s: string): 'ok' | 'skip' => {
-    if (s === ctx.self || s === '' || ctx.tried.has(s)) return 'skip';
+  const eligible = (s: string): boolean => {
+    if (s === ctx.self || s === '' || ctx.tried.has(s)) return false;
     if (ctx.avoided(s)) {
       later = true;
-      return 'skip';
+      return false;
     }
     if (!ctx.hasCapacity(s)) {
       busy = true;
-      return 'skip';
+      return false;
     }
-    return 'ok';
+    return true;
   };
   const seen = new Set<string>();
+  const first: string[] = [];
   for (const s of preferred) {
     if (seen.has(s)) continue;
     seen.add(s);
-    if (consider(s) === 'ok') return { kind: 'chosen', server: s };
+    if (eligible(s)) first.push(s);
   }
   const rest: string[] = [];
   for (const s of roomServers) {
     if (seen.has(s)) continue;
     seen.add(s);
-    if (consider(s) === 'ok') rest.push(s);
+    if (eligible(s)) rest.push(s);
   }
-  if (rest.length > 0) return { kind: 'chosen', server: rest[randomIndex(random, rest.length)] as string };
+  // A server that needed hedging lately comes after every brisk one, preferred or not.
+  const isSlow = (s: string): boolean => ctx.slow?.(s) ?? false;
+  const pick = (pool: string[]): string | undefined =>
+    pool.length === 0 ? undefined : (pool[randomIndex(random, pool.length)] as string);
+  const server =
+    first.find((s) => !isSlow(s)) ?? pick(rest.filter((s) => !isSlow(s))) ?? first[0] ?? pick(rest);
+  if (server !== undefined) return { kind: 'chosen', server };
   if (busy) return { kind: 'busy' };
   return { kind: 'none', later };
 }

@@ -42,12 +42,16 @@ export class OriginRace<P extends FetchPdu, K extends FetchRequestKind> implemen
   readonly #tried = new Set<string>();
   readonly #active = new Map<number, Attempt>();
   readonly giveUpAt: number;
+  readonly roomId: string;
   #done = false;
+  /** A hedge is due but found no capacity: it waits in the queue for some. */
+  #hedgeWanted = false;
 
   constructor(ctx: FetchContext<P>, spec: RaceSpec<K>, now: number) {
     this.#ctx = ctx;
     this.#spec = spec;
     this.giveUpAt = now + ctx.options.maxFetchMs;
+    this.roomId = spec.roomId;
   }
 
   /** True once the race is won, lost or cancelled. */
@@ -76,6 +80,11 @@ export class OriginRace<P extends FetchPdu, K extends FetchRequestKind> implemen
 
   tryStart(now: number): boolean {
     if (this.#done) return true;
+    if (this.#active.size > 0) {
+      if (this.#hedgeWanted) this.#hedge(now);
+      return !this.#hedgeWanted;
+    }
+    this.#hedgeWanted = false;
     this.#advance(now);
     return !this.#ctx.queue.has(this);
   }
@@ -100,9 +109,23 @@ export class OriginRace<P extends FetchPdu, K extends FetchRequestKind> implemen
   }
 
   onHedge(now: number, _attempt: Attempt): void {
-    if (this.#done || this.#active.size > this.#ctx.options.maxHedges) return;
-    if (this.#tried.size >= this.#spec.maxOrigins) return;
+    this.#hedgeWanted = true;
+    this.#hedge(now);
+    if (this.#hedgeWanted) this.#ctx.queue.add(this);
+  }
+
+  #hedge(now: number): void {
+    if (
+      this.#done ||
+      this.#active.size > this.#ctx.options.maxHedges ||
+      this.#tried.size >= this.#spec.maxOrigins
+    ) {
+      this.#hedgeWanted = false;
+      return;
+    }
     const choice = this.#choose(now);
+    if (choice.kind === 'busy') return; // stays wanted until capacity frees
+    this.#hedgeWanted = false;
     if (choice.kind === 'chosen') {
       this.#ctx.metrics.hedged++;
       this.#launch(now, choice.server);
@@ -117,6 +140,7 @@ export class OriginRace<P extends FetchPdu, K extends FetchRequestKind> implemen
       tried: this.#tried,
       avoided: (s) => ctx.avoided(s, now),
       hasCapacity: (s) => ctx.table.canStart(s),
+      slow: (s) => ctx.table.isSlow(s, now),
     });
   }
 

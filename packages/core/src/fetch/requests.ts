@@ -51,6 +51,8 @@ export class RequestTable {
   readonly #emit: (o: FetchOutput<never>) => void;
   readonly #attempts = new Map<number, Attempt>();
   readonly #perDestination = new Map<string, number>();
+  /** Destinations that let an attempt run past the hedge delay, until when they count as slow. */
+  readonly #slowUntil = new Map<string, number>();
   #nextId = 1;
 
   constructor(
@@ -149,8 +151,24 @@ export class RequestTable {
         a.owner.onTimeout(now, a);
       } else {
         a.hedgeAt = undefined;
+        this.#markSlow(a.request.destination, now);
         a.owner.onHedge(now, a);
       }
+    }
+  }
+
+  /** True when `destination` left an attempt unanswered past the hedge delay recently. */
+  isSlow(destination: string, now: number): boolean {
+    const u = this.#slowUntil.get(destination);
+    return u !== undefined && u > now;
+  }
+
+  #markSlow(destination: string, now: number): void {
+    this.#slowUntil.delete(destination);
+    this.#slowUntil.set(destination, now + this.#opts.attemptTimeoutMs);
+    if (this.#slowUntil.size > this.#opts.maxTracked) {
+      const oldest = this.#slowUntil.keys().next().value;
+      if (oldest !== undefined) this.#slowUntil.delete(oldest);
     }
   }
 
@@ -178,45 +196,85 @@ export class RequestTable {
 
 /** Work waiting for capacity (or for a destination's backoff to end). */
 export interface Job {
+  /** The room whose servers the job asks: jobs are served fairly across rooms. */
+  readonly roomId: string;
   /** Tries to make progress; true when the job is done with the queue (started or finished). */
   tryStart(now: number): boolean;
   /** When the job gives up waiting. */
   readonly giveUpAt: number;
 }
 
-/** The jobs waiting for capacity, served in arrival order. */
+// Jobs of one room mostly wait for the same servers: after this many in a row stay blocked, the
+// rest of that room's queue is left for the next pump, which keeps a pump cheap when thousands wait.
+const BLOCKED_RUN = 32;
+
+/**
+ * The jobs waiting for capacity: first come, first served within a room, rooms in turn, so that a
+ * room with thousands of waiting fetches does not hold up another room's one.
+ */
 export class JobQueue {
-  readonly #jobs = new Set<Job>();
+  readonly #rooms = new Map<string, Set<Job>>();
+  #size = 0;
 
   get size(): number {
-    return this.#jobs.size;
+    return this.#size;
   }
 
   add(job: Job): void {
-    this.#jobs.add(job);
+    let set = this.#rooms.get(job.roomId);
+    if (set === undefined) {
+      set = new Set();
+      this.#rooms.set(job.roomId, set);
+    }
+    if (!set.has(job)) {
+      set.add(job);
+      this.#size++;
+    }
   }
 
   remove(job: Job): void {
-    this.#jobs.delete(job);
+    const set = this.#rooms.get(job.roomId);
+    if (set === undefined || !set.delete(job)) return;
+    this.#size--;
+    if (set.size === 0) this.#rooms.delete(job.roomId);
   }
 
   has(job: Job): boolean {
-    return this.#jobs.has(job);
+    return this.#rooms.get(job.roomId)?.has(job) ?? false;
   }
 
-  /** Lets waiting jobs start while capacity lasts; expired jobs finish even without capacity. */
+  /** Lets waiting jobs start while capacity lasts; jobs past their give-up time finish regardless. */
   pump(now: number, hasCapacity: () => boolean): void {
-    for (const job of [...this.#jobs]) {
-      if (!this.#jobs.has(job)) continue;
-      if (!hasCapacity() && job.giveUpAt > now) continue;
-      if (job.tryStart(now)) this.#jobs.delete(job);
+    if (this.#size === 0) return;
+    if ((this.nextDeadline() ?? Number.POSITIVE_INFINITY) <= now) {
+      for (const set of [...this.#rooms.values()]) {
+        for (const job of [...set]) if (job.giveUpAt <= now && job.tryStart(now)) this.remove(job);
+      }
+    }
+    const rooms = [...this.#rooms.keys()];
+    // Start with a different room each time so no room always goes first.
+    const offset = rooms.length > 0 ? Math.abs(Math.floor(now)) % rooms.length : 0;
+    for (let i = 0; i < rooms.length && hasCapacity(); i++) {
+      const set = this.#rooms.get(rooms[(i + offset) % rooms.length] as string);
+      if (set === undefined) continue;
+      let blocked = 0;
+      for (const job of [...set]) {
+        if (!hasCapacity() || blocked >= BLOCKED_RUN) break;
+        if (!set.has(job)) continue;
+        if (job.tryStart(now)) {
+          this.remove(job);
+          blocked = 0;
+        } else blocked++;
+      }
     }
   }
 
   /** The earliest give-up time of a waiting job. */
   nextDeadline(): number | undefined {
     let min: number | undefined;
-    for (const j of this.#jobs) if (min === undefined || j.giveUpAt < min) min = j.giveUpAt;
+    for (const set of this.#rooms.values()) {
+      for (const j of set) if (min === undefined || j.giveUpAt < min) min = j.giveUpAt;
+    }
     return min;
   }
 }

@@ -11,6 +11,8 @@ export interface SimRoom<P extends StatePdu> {
   roomId: string;
   servers: Record<string, SimServer<P>>;
   genesis: SimEvent<P>[];
+  /** The codec the servers make and check events with. */
+  codec: SimEventCodec<P>;
 }
 
 /**
@@ -44,7 +46,7 @@ export function simulateRoom<P extends StatePdu>(init: {
     s.join(roomId, init.servers, genesis);
     servers[name] = s;
   }
-  return { net, roomId, servers, genesis };
+  return { net, roomId, servers, genesis, codec };
 }
 
 /** True when every running server holds the same timeline events of the room. */
