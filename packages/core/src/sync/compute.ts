@@ -1,7 +1,7 @@
 import type { SyncDataSource, SyncDeltaCursor } from './data-source.js';
 import { pagedStream } from './paged-stream.js';
 import type { ParsedSyncBody, SyncStickyParams } from './params.js';
-import type { SyncResponseBody, SyncRoomListEntry } from './types.js';
+import type { SyncResponseBody } from './types.js';
 
 /** Where each stream of a session stands after a response. Immutable: a new object per response. */
 export interface SyncStreamStates {
@@ -84,10 +84,7 @@ export async function computeSync(input: SyncComputeInput): Promise<SyncComputeR
         pageSince: input.request.pageSince.room_list,
         withP: input.request.withP.has('room_list'),
         position,
-        page: async (q) => {
-          const page = await source.roomListPage(userId, q);
-          return { ...page, items: page.items.map((s): SyncRoomListEntry => ({ ...s, membership: 'join' })) };
-        },
+        page: (q) => source.roomListPage(userId, q),
         changes: (q) => source.roomListChanges(userId, q),
       });
       next.room_list = { base: out.base };

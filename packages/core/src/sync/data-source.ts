@@ -1,11 +1,4 @@
-import type {
-  SyncEvent,
-  SyncMemberEntry,
-  SyncMemberSort,
-  SyncRoomListEntry,
-  SyncRoomSort,
-  SyncRoomSummary,
-} from './types.js';
+import type { SyncEvent, SyncMemberEntry, SyncMemberSort, SyncRoomListEntry, SyncRoomSort } from './types.js';
 
 /**
  * A key in a sorted index, as a page cursor: the sort key of the last item of a page. It travels
@@ -110,8 +103,11 @@ export interface SyncDataSource {
   currentPosition(): Promise<number>;
   /** `userId`'s membership of `roomId`, or `undefined` when it never had one. */
   membership(userId: string, roomId: string): Promise<SyncMembership | undefined>;
-  /** A page of the rooms `userId` is joined to. */
-  roomListPage(userId: string, query: SyncPageQuery<SyncRoomSort>): Promise<SyncPage<SyncRoomSummary>>;
+  /**
+   * A page of the rooms `userId` is joined to (every entry has `membership: "join"`). Entries may
+   * be shared objects: the engine never modifies them.
+   */
+  roomListPage(userId: string, query: SyncPageQuery<SyncRoomSort>): Promise<SyncPage<SyncRoomListEntry>>;
   /** Rooms of `userId` that changed (or were joined or left) in the window. */
   roomListChanges(userId: string, query: SyncChangesQuery): Promise<SyncChanges<SyncRoomListEntry>>;
   /** A page of the joined members of `roomId`. */

@@ -152,7 +152,10 @@ export class MemorySyncDataSource implements SyncDataSource {
     return this.members.membership(roomId, userId);
   }
 
-  async roomListPage(userId: string, query: SyncPageQuery<SyncRoomSort>): Promise<SyncPage<SyncRoomSummary>> {
+  async roomListPage(
+    userId: string,
+    query: SyncPageQuery<SyncRoomSort>,
+  ): Promise<SyncPage<SyncRoomListEntry>> {
     return this.roomList.page(userId, query);
   }
 

@@ -44,11 +44,8 @@ export class RoomListIndex {
   }
 
   /** A page of `userId`'s joined rooms (see {@link SyncDataSource.roomListPage}). */
-  page(userId: string, query: SyncPageQuery<SyncRoomSort>): SyncPage<SyncRoomSummary> {
-    const list = this.#users.get(userId);
-    if (list === undefined) return { items: [] };
-    const page = list.page(query);
-    return { ...page, items: page.items.map(summaryOf) };
+  page(userId: string, query: SyncPageQuery<SyncRoomSort>): SyncPage<SyncRoomListEntry> {
+    return this.#users.get(userId)?.page(query) ?? { items: [] };
   }
 
   /** Rooms of `userId` changed, joined or left in the window (see {@link SyncDataSource.roomListChanges}). */
@@ -64,10 +61,4 @@ export class RoomListIndex {
     }
     return list;
   }
-}
-
-function summaryOf(entry: SyncRoomListEntry): SyncRoomSummary {
-  // Pages list joined rooms only, so every entry here carries a summary.
-  const { membership: _m, ...summary } = entry as SyncRoomSummary & { membership: 'join' };
-  return summary;
 }
