@@ -92,6 +92,7 @@ export class LiarMarks {
     this.#maxEntries = maxEntries;
   }
 
+  /** Marks `server` as a liar from `now` for the penalty. */
   mark(server: string, now: number): void {
     this.#until.delete(server);
     this.#until.set(server, now + this.#penaltyMs);
@@ -101,6 +102,7 @@ export class LiarMarks {
     }
   }
 
+  /** True while `server` is marked. */
   isMarked(server: string, now: number): boolean {
     const u = this.#until.get(server);
     return u !== undefined && u > now;
@@ -111,6 +113,7 @@ export class LiarMarks {
     return [...this.#until].filter(([, u]) => u > now).map(([s]) => s);
   }
 
+  /** The earliest end of a mark still running at `now`. */
   nextExpiry(now: number): number | undefined {
     let min: number | undefined;
     for (const u of this.#until.values()) if (u > now && (min === undefined || u < min)) min = u;

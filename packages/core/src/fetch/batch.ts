@@ -1,6 +1,6 @@
 import { countFailure, type FetchMetrics } from './metrics.js';
 import { serverOf } from './origin.js';
-import type { FetchPdu, PduVerifier, VerifyFailureKind } from './types.js';
+import type { FetchPdu, PduVerifier, VerifyFailureKind, VerifyResult } from './types.js';
 
 /** Failure kinds that prove the answering server lied (as opposed to not knowing a key, or size). */
 const LIES: ReadonlySet<VerifyFailureKind> = new Set([
@@ -14,6 +14,23 @@ const LIES: ReadonlySet<VerifyFailureKind> = new Set([
 /** True when an answer failing with `kind` marks the server that gave it as a liar. */
 export function isLie(kind: VerifyFailureKind): boolean {
   return LIES.has(kind);
+}
+
+/**
+ * Runs the verifier so that a throwing one (a bug, or input it did not expect) reports a
+ * `malformed` event instead of unwinding through the scheduler.
+ */
+export function safeVerify<P extends FetchPdu>(
+  verifier: PduVerifier<P>,
+  expectedId: string | null,
+  roomId: string,
+  json: unknown,
+): VerifyResult<P> {
+  try {
+    return verifier.verify(expectedId, roomId, json);
+  } catch (e) {
+    return { ok: false, kind: 'malformed', message: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /** A verified event of a batch answer. */
@@ -52,7 +69,7 @@ export function verifyBatch<P extends FetchPdu>(
   const events = new Map<string, BatchEvent<P>>();
   let lied = false;
   for (const json of list.slice(0, max)) {
-    const r = verifier.verify(null, roomId, json);
+    const r = safeVerify(verifier, null, roomId, json);
     if (r.ok) {
       events.set(r.eventId, { pdu: r.pdu, redacted: false });
       continue;

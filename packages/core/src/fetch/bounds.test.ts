@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { isParleyError } from '../errors.js';
 import {
@@ -122,6 +123,45 @@ describe('bounds', () => {
     });
     expect(scheduler.handleResponse(clock.now(), 12345, { ok: true, body: {} })).toBe(false);
     expect(codeOf(() => scheduler.handleTimeout(Number.NaN))).toBe('invalid_argument');
+  });
+
+  it('treats a verifier that throws as a malformed event, not a crash', () => {
+    const e = fakeChain(ROOM, '@a:a', 1)[0]!;
+    const { scheduler, clock } = scriptedSetup<FakePdu>({
+      self: 'us',
+      roomId: ROOM,
+      servers: ['us'],
+      peers: {},
+      verifier: {
+        verify() {
+          throw new Error('verifier bug');
+        },
+      },
+    });
+    expect(scheduler.handlePdu(clock.now(), e.pdu, { origin: 'a' })).toEqual({
+      ok: false,
+      kind: 'malformed',
+    });
+  });
+
+  it('drops its abort listener once a ticket is answered', () => {
+    const chain = fakeChain(ROOM, '@a:a', 2);
+    const full = new SimRoomStore<FakePdu>();
+    for (const e of chain) full.store(e.eventId, e.pdu);
+    const { scheduler, net, clock } = scriptedSetup({
+      self: 'us',
+      roomId: ROOM,
+      servers: ['us', 'a'],
+      peers: { a: honestPeer('a', full, 10) },
+      verifier: fakeVerifier,
+    });
+    const ac = new AbortController();
+    for (const e of chain)
+      scheduler.requestEvent(clock.now(), { roomId: ROOM, eventId: e.eventId, signal: ac.signal });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(2);
+    net.run();
+    expect(net.outputsOf('event_done')).toHaveLength(2);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects options outside their bounds', () => {

@@ -1,5 +1,5 @@
 import { ParleyError } from '../errors.js';
-import { arrayField, isLie } from './batch.js';
+import { arrayField, isLie, safeVerify } from './batch.js';
 import type { FetchContext, FetchWaiter } from './context.js';
 import type { EvalMode } from './eval-graph.js';
 import { countFailure } from './metrics.js';
@@ -132,7 +132,7 @@ export class EventFetcher<P extends FetchPdu> {
       countFailure(ctx.metrics, 'bad_response');
       return 'lost';
     }
-    const r = ctx.verifier.verify(fetch.eventId, fetch.roomId, pdus[0]);
+    const r = safeVerify(ctx.verifier, fetch.eventId, fetch.roomId, pdus[0]);
     if (r.ok) {
       fetch.result = { pdu: r.pdu, redacted: false, from: dest };
       return 'won';

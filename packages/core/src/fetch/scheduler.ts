@@ -2,8 +2,10 @@ import { isParleyError, ParleyError, throwIfAborted } from '../errors.js';
 import type { Random } from '../io.js';
 import { BackfillJob, rankBackfillServers } from './backfill.js';
 import { BackoffTable, LiarMarks } from './backoff.js';
+import { safeVerify } from './batch.js';
 import type { FetchContext, FetchWaiter } from './context.js';
 import { EvalGraph, type EvalMode } from './eval-graph.js';
+import { evaluateNext } from './evaluate.js';
 import { EventFetcher } from './event-fetch.js';
 import { GapWalker } from './gap-walk.js';
 import { createFetchMetrics, type FetchMetrics } from './metrics.js';
@@ -11,15 +13,7 @@ import { type FetchOptions, resolveFetchOptions } from './options.js';
 import { JobQueue, RequestTable } from './requests.js';
 import { StateFetch } from './state-fetch.js';
 import { TicketBook } from './tickets.js';
-import type {
-  AuthorizeVerdict,
-  FetchHost,
-  FetchOutput,
-  FetchPdu,
-  FetchResponse,
-  PduAdmission,
-  PduVerifier,
-} from './types.js';
+import type { FetchHost, FetchOutput, FetchPdu, FetchResponse, PduAdmission, PduVerifier } from './types.js';
 
 /** What a {@link FetchScheduler} is built from. */
 export interface FetchSchedulerInit<P extends FetchPdu = FetchPdu> {
@@ -113,7 +107,7 @@ export class FetchScheduler<P extends FetchPdu = FetchPdu> {
     this.#tick(now);
     const roomId = opts.roomId ?? (json as { room_id?: unknown } | null)?.room_id;
     if (typeof roomId !== 'string') return { ok: false, kind: 'malformed' };
-    const r = this.#ctx.verifier.verify(null, roomId, json);
+    const r = safeVerify(this.#ctx.verifier, null, roomId, json);
     let pdu: P;
     let redacted = false;
     if (r.ok) pdu = r.pdu;
@@ -155,7 +149,15 @@ export class FetchScheduler<P extends FetchPdu = FetchPdu> {
       req.hint,
       (t, id, roomId, hints, waiter) => this.#fetcher.request(t, roomId, id, hints, 'outlier', waiter),
     );
-    req.signal?.addEventListener('abort', () => this.cancel(ticket), { once: true });
+    const signal = req.signal;
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        this.cancel(ticket);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      // A long-lived signal shared by many requests must not collect a listener per ticket.
+      this.#tickets.onClose(ticket, () => signal.removeEventListener('abort', onAbort));
+    }
     this.#pump(now);
     return ticket;
   }
@@ -243,7 +245,7 @@ export class FetchScheduler<P extends FetchPdu = FetchPdu> {
       }
       return o;
     }
-    return this.#evaluateNext();
+    return evaluateNext(this.#ctx);
   }
 
   /** The next deadline to call {@link handleTimeout} at; `undefined` when nothing is timed. */
@@ -354,48 +356,5 @@ export class FetchScheduler<P extends FetchPdu = FetchPdu> {
     }
     if (walk) this.#walker.noteMissing(now, pdu.room_id, source, !pushed);
     return true;
-  }
-
-  #evaluateNext(): FetchOutput<P> | undefined {
-    const { graph, host, metrics } = this.#ctx;
-    const node = graph.nextReady();
-    if (node === undefined) return undefined;
-    const context = {
-      eventId: node.eventId,
-      outlier: node.mode === 'outlier',
-      missingPrevs: node.missingPrevs,
-      redacted: node.redacted,
-    };
-    let verdict: AuthorizeVerdict;
-    try {
-      verdict = node.authMissing
-        ? { ok: false, reason: 'an auth event could not be fetched' }
-        : host.authorize(node.pdu, context);
-    } catch (e) {
-      // A throwing hook is a rejection of this event, not a crash of the scheduler.
-      verdict = { ok: false, reason: `authorize threw: ${e instanceof Error ? e.message : String(e)}` };
-    }
-    let out: FetchOutput<P>;
-    if (verdict.ok) {
-      metrics.evaluated++;
-      out = {
-        type: 'evaluated',
-        roomId: node.roomId,
-        pdu: node.pdu,
-        ...context,
-        missingPrevs: [...node.missingPrevs],
-      };
-    } else {
-      metrics.rejected++;
-      out = {
-        type: 'rejected',
-        eventId: node.eventId,
-        roomId: node.roomId,
-        pdu: node.pdu,
-        reason: verdict.reason,
-      };
-    }
-    graph.decided(node, verdict.ok);
-    return out;
   }
 }

@@ -5,6 +5,8 @@ interface Entry {
   readonly eventId: string;
   /** Set while the event is being fetched; the fetch is left when the ticket is cancelled. */
   waiter: FetchWaiter | undefined;
+  /** Runs once when the ticket is answered or cancelled. */
+  onClose?: () => void;
 }
 
 type Starter = (now: number, eventId: string, roomId: string, hints: string[], waiter: FetchWaiter) => void;
@@ -67,7 +69,15 @@ export class TicketBook<P extends FetchPdu> {
     if (entry === undefined) return false;
     this.#open.delete(ticket);
     if (entry.waiter !== undefined) leave(entry.eventId, entry.waiter);
+    entry.onClose?.();
     return true;
+  }
+
+  /** Runs `f` when the ticket closes (at once if it is closed already). */
+  onClose(ticket: number, f: () => void): void {
+    const entry = this.#open.get(ticket);
+    if (entry === undefined) f();
+    else entry.onClose = f;
   }
 
   #watch(ticket: number, eventId: string): boolean {
@@ -78,6 +88,7 @@ export class TicketBook<P extends FetchPdu> {
     const entry = this.#open.get(ticket);
     if (entry === undefined) return;
     this.#open.delete(ticket);
+    entry.onClose?.();
     const { eventId } = entry;
     if (ok) this.#ctx.emit({ type: 'event_done', ticket, eventId, ok: true });
     else this.#ctx.emit({ type: 'event_done', ticket, eventId, ok: false, reason });
