@@ -12,15 +12,22 @@ export function foldName(name: string): string {
 /**
  * Every user's rooms, sorted `by_recency` (latest event first) and `by_name`, for the `room_list`
  * stream. The server keeps it up to date as events arrive: on each event of a room, {@link upsert}
- * the new summary for each joined member; on a leave, {@link leave} for the member who left.
+ * one new summary object for each joined member (treat it as immutable: members share it); on a
+ * leave, {@link leave} for the member who left.
  * A left room stays as a marker so that deltas can report the leave.
  */
 export class RoomListIndex {
   readonly #users = new Map<string, SnapshotList<SyncRoomSort, SyncRoomListEntry>>();
+  readonly #shared = new WeakMap<SyncRoomSummary, SyncRoomListEntry>();
 
   /** Records that `userId` is joined to the room of `summary`, as changed at `position`. */
   upsert(userId: string, summary: SyncRoomSummary, position: number): void {
-    const entry: SyncRoomListEntry = { ...summary, membership: 'join' };
+    // Members of a room share one entry when the caller passes them one summary object.
+    let entry = this.#shared.get(summary);
+    if (entry === undefined) {
+      entry = { ...summary, membership: 'join' };
+      this.#shared.set(summary, entry);
+    }
     this.#list(userId).put(summary.room_id, entry, position, {
       by_recency: [-summary.recency, summary.room_id],
       by_name: [foldName(summary.name), summary.room_id],
