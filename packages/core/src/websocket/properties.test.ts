@@ -227,6 +227,48 @@ describe('properties', () => {
     );
   });
 
+  it('the UTF-8 validator agrees with the WHATWG decoder on long ASCII runs at any alignment', () => {
+    const enc = (cp: number) => Array.from(new TextEncoder().encode(String.fromCodePoint(cp)));
+    const arbLong = fc
+      .array(
+        fc.oneof(
+          { weight: 40, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((b) => [b]) },
+          {
+            weight: 2,
+            arbitrary: fc
+              .integer({ min: 0x80, max: 0x10ffff })
+              .filter((c) => c < 0xd800 || c > 0xdfff)
+              .map(enc),
+          },
+          { weight: 1, arbitrary: fc.integer({ min: 0x80, max: 0xff }).map((b) => [b]) },
+        ),
+        { minLength: 60, maxLength: 700 },
+      )
+      .map((parts) => parts.flat());
+    fc.assert(
+      fc.property(arbLong, fc.nat(7), fc.array(fc.nat(), { maxLength: 4 }), (arr, shift, cuts) => {
+        const backing = new Uint8Array(arr.length + 8);
+        const b = backing.subarray(shift, shift + arr.length);
+        b.set(arr);
+        let valid = true;
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(b);
+        } catch {
+          valid = false;
+        }
+        const v = new Utf8Validator();
+        let ok = true;
+        let pos = 0;
+        for (const piece of cut(b, cuts)) {
+          if (ok && v.write(b, pos, pos + piece.length) >= 0) ok = false;
+          pos += piece.length;
+        }
+        expect(ok && v.complete).toBe(valid);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('the word-wise mask equals the byte-wise definition for any offset, alignment and split', () => {
     fc.assert(
       fc.property(

@@ -1,3 +1,6 @@
+// ASCII runs at least this long are checked 16 bytes per step through a word view.
+const WORD_RUN = 64;
+
 /**
  * An incremental UTF-8 validator (RFC 3629): bytes can be fed in any split, and the first byte
  * that can never start or continue a valid sequence is reported at once. That is what lets the
@@ -21,12 +24,36 @@ export class Utf8Validator {
     let lo = this.#lo;
     let hi = this.#hi;
     let i = start;
+    // A word view of the input, made at most once per call, for long runs of ASCII.
+    let words: Uint32Array | undefined;
+    let wordBase = 0;
     while (i < end) {
       const c = bytes[i] as number;
       if (need === 0) {
         if (c < 0x80) {
           i++;
-          // Runs of ASCII are the common case; test four bytes per step.
+          if (end - i >= WORD_RUN) {
+            while ((bytes.byteOffset + i) & 3 && (bytes[i] as number) < 0x80) i++;
+            if (((bytes.byteOffset + i) & 3) === 0) {
+              if (words === undefined) {
+                wordBase = i;
+                words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (end - i) >>> 2);
+              }
+              let j = (i - wordBase) >>> 2;
+              const n = words.length;
+              while (
+                j + 4 <= n &&
+                (((words[j] as number) |
+                  (words[j + 1] as number) |
+                  (words[j + 2] as number) |
+                  (words[j + 3] as number)) &
+                  0x80808080) ===
+                  0
+              )
+                j += 4;
+              i = wordBase + (j << 2);
+            }
+          }
           while (
             i + 4 <= end &&
             (((bytes[i] as number) |
