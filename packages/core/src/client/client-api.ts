@@ -194,6 +194,23 @@ export class ClientApi {
     return { userHandle: typeof r.user_handle === 'string' ? r.user_handle : undefined };
   }
 
+  /** The contacts this user added, with their realtime handles. */
+  async listContacts(
+    options: CallOptions = {},
+  ): Promise<Array<{ userId: string; userHandle: string | undefined }>> {
+    const r = await apiRequest<{ contacts?: Array<{ user_id?: unknown; user_handle?: unknown }> }>(
+      this.#ctx,
+      { method: 'GET', path: `${P}/contacts`, auth: true, idempotent: false },
+      options.signal,
+    );
+    return (r.contacts ?? [])
+      .filter((c) => typeof c.user_id === 'string')
+      .map((c) => ({
+        userId: c.user_id as string,
+        userHandle: typeof c.user_handle === 'string' ? c.user_handle : undefined,
+      }));
+  }
+
   async removeContact(userId: string, options: CallOptions = {}): Promise<void> {
     const path = `${P}/contacts/${enc(userId)}`;
     await apiRequest(this.#ctx, { method: 'DELETE', path, auth: true, idempotent: false }, options.signal);

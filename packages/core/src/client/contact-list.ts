@@ -30,6 +30,17 @@ export class ContactList {
     }
   }
 
+  /** Replaces the list with the server's (a new device learns the contacts added elsewhere). */
+  async refresh(api: ClientApi, options: CallOptions = {}): Promise<void> {
+    const list = await api.listContacts(options);
+    this.#map.clear();
+    for (const c of list) {
+      this.#map.set(c.userId, c.userHandle);
+      this.#rooms.setUserHandle(c.userId, c.userHandle);
+    }
+    await this.#store.set(CONTACTS_KEY, [...this.#map]);
+  }
+
   async add(api: ClientApi, userId: string, options: CallOptions): Promise<void> {
     const { userHandle } = await api.addContact(userId, options);
     this.#map.set(userId, userHandle);

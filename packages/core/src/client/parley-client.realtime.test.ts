@@ -144,6 +144,12 @@ describe('ParleyClient realtime: presence and calls', () => {
     await carol.addContact('@alice:mini');
     await w.until(() => alice.presenceOf('@carol:mini') === 2 && carol.presenceOf('@alice:mini') === 2);
     expect(alice.contacts.get('@carol:mini')).toBe(w.server.handleOf('@carol:mini'));
+    // Another device of Alice learns the contact list from the server.
+    const alice2 = w.client();
+    await alice2.login({ user: 'alice', password: 'pw' });
+    await w.until(() => alice2.contacts.has('@carol:mini'));
+    await w.until(() => alice2.presenceOf('@carol:mini') === 2);
+    await alice2.stop();
     const seen: Array<[string | undefined, number]> = [];
     alice.on('presence', (u, _h, p) => seen.push([u, p]));
     await carol.stop();

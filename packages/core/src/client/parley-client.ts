@@ -349,6 +349,7 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     await this.#conn.start(signal);
     this.#send.start();
     this.#updateConnection();
+    this.#contacts.refresh(this.api).catch((e: ParleyError) => this.emit('warning', e));
   }
 
   async #sessionEnded(error: ParleyError): Promise<void> {

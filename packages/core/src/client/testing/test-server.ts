@@ -319,6 +319,15 @@ export class ParleyTestServer {
       },
     ],
     [
+      'GET',
+      /\/_parley\/v1\/contacts$/,
+      (_req, _m, who) => {
+        const mine = this.#contacts.get(this.handleOf(who.userId) as string) ?? new Set<string>();
+        const users = [...this.#accounts.values()].filter((a) => mine.has(a.handle));
+        return ok({ contacts: users.map((a) => ({ user_id: a.userId, user_handle: a.handle })) });
+      },
+    ],
+    [
       'DELETE',
       /\/_parley\/v1\/contacts\/(.+)$/,
       (_req, [userId], who) => {
