@@ -30,6 +30,27 @@ export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from './
 export type { UpgradeHandler } from './http/upgrade-registry.js';
 export { loadOrCreateSigningKey, SIGNING_KEY_FILE } from './keys/signing-key-file.js';
 export { ServerMetrics } from './observability/metrics.js';
+export {
+  addRealtimeRoutes,
+  type InstallRealtimeOptions,
+  type IssuedTicket,
+  installRealtime,
+  MAX_REALTIME_TICKETS_PER_USER,
+  MembershipFeed,
+  type MembershipFeedDeps,
+  REALTIME_PATH,
+  REALTIME_TICKET_TTL_MS,
+  type RealtimeEndpointDeps,
+  RealtimeHub,
+  type RealtimeHubDeps,
+  type RealtimePeer,
+  type RealtimeRoutesDeps,
+  type RealtimeService,
+  type RealtimeSettings,
+  RealtimeTickets,
+  realtimeSettings,
+  realtimeUpgradeHandler,
+} from './realtime/index.js';
 export { type ClientEvent, toClientEvent } from './rooms/client-event.js';
 export { newHandle, newRoomId } from './rooms/ids.js';
 export { ROOM_PRESETS, type RoomPreset } from './rooms/initial-events.js';
@@ -44,5 +65,6 @@ export { type MessagesRequest, type MessagesResponse, readMessages } from './roo
 export { decodeStreamToken, encodeStreamToken } from './rooms/stream-token.js';
 export { type ParleyServer, type StartServerOptions, startServer } from './server.js';
 export { openStorage, type StorageConfig } from './storage/open-storage.js';
+export type * from './storage/realtime-storage.js';
 export { type SqliteOptions, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';

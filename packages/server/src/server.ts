@@ -20,6 +20,7 @@ import { type UpgradeHandler, UpgradeRegistry } from './http/upgrade-registry.js
 import { loadOrCreateSigningKey } from './keys/signing-key-file.js';
 import { createLogger } from './observability/logger.js';
 import { ServerMetrics } from './observability/metrics.js';
+import { installRealtime } from './realtime/index.js';
 import { RoomService } from './rooms/room-service.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -175,7 +176,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     };
     const url = `http://${formatHost(address.address)}:${address.port}`;
     logger.info({ url, serverName, dataDir: config.dataDir }, 'server started');
-    return {
+    const parley: ParleyServer = {
       url,
       port: address.port,
       serverName,
@@ -195,6 +196,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         return closing;
       },
     };
+    installRealtime(parley, { clock, random });
+    return parley;
   } catch (err) {
     if (http?.listening) {
       http.closeAllConnections();

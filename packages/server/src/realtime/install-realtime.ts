@@ -1,0 +1,84 @@
+import { type Clock, type Random, RealtimeRouter, type Timers } from '@parley/core';
+import { nodeTimers } from '@parley/transport-node';
+import { Counter, Gauge } from 'prom-client';
+import type { ParleyServer } from '../server.js';
+import { MembershipFeed } from './membership-feed.js';
+import { REALTIME_PATH, realtimeSettings } from './realtime-config.js';
+import { realtimeUpgradeHandler } from './realtime-endpoint.js';
+import { RealtimeHub } from './realtime-hub.js';
+import { addRealtimeRoutes } from './realtime-routes.js';
+import { RealtimeTickets } from './realtime-tickets.js';
+
+/** The realtime channel of a running server. */
+export interface RealtimeService {
+  readonly hub: RealtimeHub;
+  readonly feed: MembershipFeed;
+  readonly tickets: RealtimeTickets;
+}
+
+/** Test seams of {@link installRealtime}. */
+export interface InstallRealtimeOptions {
+  clock: Clock;
+  random: Random;
+  timers?: Timers;
+}
+
+/**
+ * Adds the realtime channel to a server: the ticket and contact routes, the WebSocket endpoint
+ * `GET /_parley/v1/realtime`, the membership feed from stored events, metrics, and closing every
+ * realtime connection (1001) at shutdown. Settings come from the server's `realtime*` options.
+ */
+export function installRealtime(server: ParleyServer, options: InstallRealtimeOptions): RealtimeService {
+  const { clock, random, timers = nodeTimers } = options;
+  const { config, storage, logger } = server;
+  const settings = realtimeSettings(config);
+  const router = new RealtimeRouter(settings.router);
+  const registers = [server.metrics.registry];
+  const tooSlow = new Counter({
+    name: 'parley_realtime_too_slow_total',
+    help: 'Realtime connections closed because they did not read fast enough',
+    registers,
+  });
+  const hub = new RealtimeHub({
+    router,
+    maxBufferedBytes: settings.maxBufferedBytes,
+    clock,
+    timers,
+    logger,
+    onTooSlow: () => tooSlow.inc(),
+  });
+  new Gauge({
+    name: 'parley_realtime_connections',
+    help: 'Open realtime connections',
+    registers,
+    collect() {
+      this.set(router.connectionCount);
+    },
+  });
+  const feed = new MembershipFeed({ storage, router, logger });
+  server.rooms.onEventStored((e) => feed.onEvent(e));
+  const tickets = new RealtimeTickets(storage, clock, random);
+  addRealtimeRoutes({
+    storage,
+    serverName: server.serverName,
+    clock,
+    tickets,
+    feed,
+    maxContactsPerUser: settings.maxContactsPerUser,
+    route: server.route,
+  });
+  server.onUpgrade(
+    REALTIME_PATH,
+    realtimeUpgradeHandler({
+      storage,
+      tickets,
+      feed,
+      hub,
+      logger,
+      maxMessageBytes: router.options.maxMessageBytes,
+      maxBufferedBytes: settings.maxBufferedBytes,
+    }),
+  );
+  server.onClose(() => hub.close(config.shutdownTimeoutMs));
+  return { hub, feed, tickets };
+}
