@@ -8,15 +8,17 @@
  *   gap   — a linear gap of 1,000 events behind one pushed event (the get_missing_events walk);
  *   ids   — 1,000 known event ids requested at once (the shape of a state fetch's missing events).
  *
- * Run: `npx tsx --conditions=@parley/source bench/fetch/gap.ts [--quick]`
+ * Run: `npx tsx --conditions=@parley/source bench/fetch/gap.ts [--quick] [--fake-events]`
  * Results are recorded in docs/federation-fetch.md ("Measurements").
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_FETCH_OPTIONS, type FetchOptions, FetchScheduler, type PDU } from '@parley/core';
 import {
+  fakeCodec,
   realCodec,
   type SimEvent,
+  type SimEventCodec,
   type SimFetcherFactory,
   type SimRoom,
   simulateRoom,
@@ -24,6 +26,8 @@ import {
 import { OneAtATimeFetcher } from './one-at-a-time.js';
 
 const quick = process.argv.includes('--quick');
+// Fake digest events instead of ed25519-signed ones: wall time then shows the scheduler's own cost.
+const fakeEvents = process.argv.includes('--fake-events');
 const N = quick ? 200 : 1_000;
 const ONE_WAY_MS = 25; // fast peer: 50 ms round trip
 const SLOW_EXTRA_MS = 225; // slow peer: 500 ms round trip
@@ -42,7 +46,7 @@ function build(factory: SimFetcherFactory<PDU>): { room: SimRoom<PDU>; history: 
   const room = simulateRoom<PDU>({
     seed: 2024,
     servers: SERVERS,
-    codec: realCodec,
+    codec: fakeEvents ? () => fakeCodec as unknown as SimEventCodec<PDU> : realCodec,
     latencyMs: ONE_WAY_MS,
     jitterMs: 0,
     factory,
@@ -173,6 +177,9 @@ console.log(
 );
 console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${os.arch()}`);
 console.log(`scheduler options: defaults + gapWalkLimit ${N}, hedgeDelayMs ${HEDGE_MS}`);
+console.log(
+  `events: ${fakeEvents ? 'fake digests (--fake-events)' : 'real signed room v11 (ed25519 verify per event)'}`,
+);
 console.log(
   `${'run'.padEnd(22)} ${'virtual'.padStart(10)} ${'wall'.padStart(9)} ${'reqs'.padStart(6)} ${'÷bound'.padStart(8)} ${'speedup'.padStart(8)}`,
 );
