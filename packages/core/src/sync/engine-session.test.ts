@@ -119,6 +119,9 @@ describe('SyncEngine sessions and tokens', () => {
     expect(await bad({ room_list: { p: { limit: 1.5 } } })).toBe('M_INVALID_PARAM');
     expect(await bad({ room_list: { p: { since: 'p1_!!!' } } })).toBe('M_INVALID_PARAM');
     expect(await bad({ to_device: { limit: -1 } })).toBe('M_INVALID_PARAM');
+    for (const timeout of [-1, 1.5, Number.NaN]) {
+      expect((await rejection(f.request(A, 'D1', r.next, {}, timeout))).code).toBe('M_INVALID_PARAM');
+    }
     // The session survives bad requests.
     expect((await f.sync(A, 'D1', r.next, {})).next).toBeTypeOf('string');
   });

@@ -86,7 +86,7 @@ export class SyncEngine {
   /**
    * Handles one request at `now`. Rejects with a `ParleyError`: `M_UNKNOWN_SYNC_SESSION` (400) for
    * an unknown, expired or malformed `since`, `M_BAD_JSON` / `M_INVALID_PARAM` (400) for a bad
-   * body; `aborted` when `signal` fires (the client went away: nothing is consumed).
+   * body or `timeout`; `aborted` when `signal` fires (the client went away: nothing is consumed).
    */
   async handleRequest(
     now: number,
@@ -96,10 +96,10 @@ export class SyncEngine {
     throwIfAborted(options.signal);
     const session = req.since === undefined ? undefined : this.#lookup(req.since, req.userId, req.deviceId);
     const parsed = parseSyncBody(req.body, this.#limits);
-    const timeout = Math.max(
-      0,
-      Math.min(Number.isFinite(req.timeout) ? (req.timeout as number) : 0, this.#limits.maxTimeoutMs),
-    );
+    if (req.timeout !== undefined && !(Number.isSafeInteger(req.timeout) && req.timeout >= 0)) {
+      throw ParleyError.matrix('M_INVALID_PARAM', 'timeout must be a non-negative integer (ms)', 400);
+    }
+    const timeout = Math.min(req.timeout ?? 0, this.#limits.maxTimeoutMs);
     await this.#expireIdle(now);
     const s = session ?? (await this.#create(now, req.userId, req.deviceId));
     return this.#serial(s, () => this.#handle(s, now, req.since, parsed, timeout, options.signal));
