@@ -82,6 +82,38 @@ describe('ParleyClient: account, rooms and messages against the in-memory server
     for (const c of [a1, a2, bob]) await c.stop();
   });
 
+  it('pages the room list and a room history on request', async () => {
+    const w = new World();
+    const alice = w.client(new MemoryStore(), { sync: { roomListLimit: 2, timelineLimit: 5 } });
+    await alice.register({ username: 'alice', password: 'pw' });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await alice.createRoom({ name: `room ${i}` })).roomId);
+    const lister = w.client(new MemoryStore(), { sync: { roomListLimit: 2, timelineLimit: 5 } });
+    await lister.login({ user: 'alice', password: 'pw' });
+    await w.until(() => lister.rooms.length === 2);
+    expect(await lister.loadMoreRooms()).toBe(true);
+    await w.until(() => lister.rooms.length === 4);
+    expect(await lister.loadMoreRooms()).toBe(true);
+    await w.until(() => lister.rooms.length === 5);
+    expect(await lister.loadMoreRooms()).toBe(false);
+
+    const roomId = ids[0] as string;
+    for (let i = 0; i < 30; i++) await alice.sendText(roomId, `m${i}`);
+    await w.until(() => alice.pending.length === 0);
+    await lister.openRoom(roomId);
+    await w.until(() => (lister.room(roomId)?.timeline.events.length ?? 0) === 5);
+    const older = await lister.loadOlder(roomId, { limit: 20 });
+    expect(older.map((i) => i.content.body).slice(-3)).toEqual(['m22', 'm23', 'm24']);
+    while (!(lister.room(roomId)?.timeline.atStart ?? true)) await lister.loadOlder(roomId, { limit: 20 });
+    const bodies = lister
+      .room(roomId)
+      ?.timeline.events.filter((e) => e.type === 'm.room.message')
+      .map((e) => e.content.body);
+    expect(bodies).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
+    await alice.stop();
+    await lister.stop();
+  });
+
   it('maps a wrong password to M_FORBIDDEN and refuses to send while logged out', async () => {
     const w = new World();
     const alice = w.client();

@@ -237,6 +237,11 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     return room;
   }
 
+  /** Fetches the next page of the room list (the first page comes by itself); false when there is none. */
+  async loadMoreRooms(options: CallOptions = {}): Promise<boolean> {
+    return (await this.#conn.binding?.moreRooms(options.signal)) ?? false;
+  }
+
   /** Loads older events of a room (history paging); resolves with them, oldest first. */
   async loadOlder(roomId: string, options: CallOptions & { limit?: number } = {}): Promise<TimelineItem[]> {
     const room = this.#rooms.ensure(roomId);
