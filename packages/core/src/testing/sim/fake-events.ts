@@ -6,7 +6,7 @@ import type { FetchPdu, PduVerifier, VerifyResult } from '../../fetch/index.js';
  * A stand-in PDU for fast, readable tests: ids, content hashes and "signatures" are sha256 hex
  * digests, so tests can build and tamper with events cheaply. The rules mirror room v11: the id
  * covers the event without its content (as the reference hash covers the redacted event), the
- * content hash covers everything, the "signature" binds the sender's server to the id. Anyone can
+ * content hash covers everything else, the "signature" binds the sender's server to the id. Anyone can
  * compute a fake signature, so this proves nothing about a real peer; `real-events.ts` signs for real.
  */
 export interface FakePdu extends FetchPdu {
@@ -57,9 +57,13 @@ function serverOfUser(userId: string): string {
   return userId.slice(userId.indexOf(':') + 1);
 }
 
-/** The id of a fake event: a digest of everything but content, hashes and signatures. */
+/**
+ * The id of a fake event: a digest of everything but content and signatures. Like the reference
+ * hash of a real event it covers the content hash, so changed content keeps the id only if the
+ * hash is left stale (which the content check then catches).
+ */
 export function fakeEventId(pdu: FakePdu): string {
-  const { content: _c, signatures: _s, hashes: _h, ...rest } = pdu;
+  const { content: _c, signatures: _s, ...rest } = pdu;
   return `$${digest(stableJson(rest)).slice(0, 43)}`;
 }
 
