@@ -24,6 +24,7 @@ import { installRealtime } from './realtime/index.js';
 import { RoomService } from './rooms/room-service.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
+import { installSync } from './sync/index.js';
 
 /** Options of {@link startServer}: any settings (the rest take their defaults) and test seams. */
 export interface StartServerOptions extends Partial<ServerConfig> {
@@ -197,6 +198,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       },
     };
     installRealtime(parley, { clock, random });
+    await installSync(parley, { clock, random });
     return parley;
   } catch (err) {
     if (http?.listening) {

@@ -68,6 +68,22 @@ export interface ServerConfig {
   realtimeClientTimeoutMs: number;
   /** Contacts one user may add. */
   maxContactsPerUser: number;
+  /** A sync session unused this long expires. */
+  syncSessionIdleMs: number;
+  /** Sync sessions per device; one more expires the least recently used. */
+  syncSessionsPerDevice: number;
+  /** Sync sessions in all; one more expires the least recently used. */
+  syncSessionsTotal: number;
+  /** The cap on a sync request's long-poll `timeout`. */
+  syncMaxTimeoutMs: number;
+  /** The cap on `p.limit` of a paginated sync stream. */
+  syncMaxPageLimit: number;
+  /** The longest a typing notice lasts (and its default `timeout`). */
+  typingMaxTimeoutMs: number;
+  /** Messages one `sendToDevice` request may hold, `"*"` expanded. */
+  toDeviceMaxMessages: number;
+  /** Undeleted to-device messages one device may hold. */
+  toDeviceMaxQueued: number;
 }
 
 /** How a setting is parsed and checked. */
@@ -183,6 +199,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 60_000,
   },
   { key: 'maxContactsPerUser', env: 'PARLEY_MAX_CONTACTS_PER_USER', kind: int(1, 1_000_000), default: 1000 },
+  {
+    key: 'syncSessionIdleMs',
+    env: 'PARLEY_SYNC_SESSION_IDLE_MS',
+    kind: int(100, DAY_MS),
+    default: 1_800_000,
+  },
+  { key: 'syncSessionsPerDevice', env: 'PARLEY_SYNC_SESSIONS_PER_DEVICE', kind: int(1, 1000), default: 10 },
+  { key: 'syncSessionsTotal', env: 'PARLEY_SYNC_SESSIONS_TOTAL', kind: int(1, 10_000_000), default: 50_000 },
+  { key: 'syncMaxTimeoutMs', env: 'PARLEY_SYNC_MAX_TIMEOUT_MS', kind: int(0, 300_000), default: 30_000 },
+  { key: 'syncMaxPageLimit', env: 'PARLEY_SYNC_MAX_PAGE_LIMIT', kind: int(1, 10_000), default: 100 },
+  {
+    key: 'typingMaxTimeoutMs',
+    env: 'PARLEY_TYPING_MAX_TIMEOUT_MS',
+    kind: int(100, 600_000),
+    default: 30_000,
+  },
+  { key: 'toDeviceMaxMessages', env: 'PARLEY_TO_DEVICE_MAX_MESSAGES', kind: int(1, 100_000), default: 1000 },
+  { key: 'toDeviceMaxQueued', env: 'PARLEY_TO_DEVICE_MAX_QUEUED', kind: int(1, 10_000_000), default: 10_000 },
 ];
 
 /** The defaults of every setting. */

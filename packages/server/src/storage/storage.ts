@@ -5,6 +5,7 @@
  */
 import type { PDU, StateEntry } from '@parley/core';
 import type { RealtimeStorage } from './realtime-storage.js';
+import type { SyncStorage } from './sync-storage.js';
 
 /** A local user account. */
 export interface UserRecord {
@@ -78,7 +79,7 @@ export interface RoomEventsQuery {
 export type HandleFactory = () => string;
 
 /** The server's storage. */
-export interface Storage extends RealtimeStorage {
+export interface Storage extends RealtimeStorage, SyncStorage {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** A value of the server's own key-value table (e.g. `server_name`). */

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { REALTIME_TABLES_SQL } from './sqlite-realtime.js';
+import { SYNC_MIGRATION_SQL } from './sync-migration.js';
 
 /** One schema change. Versions are consecutive from 1 and never edited once released. */
 export interface Migration {
@@ -92,6 +93,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 2, name: 'contacts, realtime tickets', sql: REALTIME_TABLES_SQL },
+  { version: 3, name: 'sync: to-device messages and txn ids', sql: SYNC_MIGRATION_SQL },
 ];
 
 /**

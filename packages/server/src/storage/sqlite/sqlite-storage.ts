@@ -17,8 +17,10 @@ import type {
   TxnKey,
   UserRecord,
 } from '../storage.js';
+import type { RoomHead, ToDeviceAddResult, ToDeviceBounds, ToDeviceRecord } from '../sync-storage.js';
 import { applyMigrations } from './migrations.js';
 import { SqliteRealtimeTables } from './sqlite-realtime.js';
+import { SqliteSyncStore } from './sqlite-sync-store.js';
 
 /** Options of {@link SqliteStorage.open}. */
 export interface SqliteOptions {
@@ -49,11 +51,13 @@ export class SqliteStorage implements Storage {
   readonly #db: Database;
   readonly #s: Record<string, Statement>;
   readonly #rt: SqliteRealtimeTables;
+  readonly #sync: SqliteSyncStore;
   #closed = false;
 
   private constructor(db: Database) {
     this.#db = db;
     this.#rt = new SqliteRealtimeTables(db);
+    this.#sync = new SqliteSyncStore(db);
     const p = (sql: string): Statement => db.prepare(sql);
     this.#s = {
       ping: p('SELECT 1'),
@@ -331,6 +335,59 @@ export class SqliteStorage implements Storage {
 
   async takeRealtimeTicket(ticketHash: string, now: number): Promise<RealtimeTicketRecord | undefined> {
     return this.#rt.takeRealtimeTicket(ticketHash, now);
+  }
+
+  // Sync v3: index rebuild reads and the to-device queue (sqlite-sync-store.ts).
+  getRoomHeads(): Promise<RoomHead[]> {
+    return this.#sync.getRoomHeads();
+  }
+
+  getCurrentStateOfTypes(types: readonly string[]): Promise<StoredEvent[]> {
+    return this.#sync.getCurrentStateOfTypes(types);
+  }
+
+  getMaxStreamOrdering(): Promise<number> {
+    return this.#sync.getMaxStreamOrdering();
+  }
+
+  reserveStreamOrdering(): Promise<number> {
+    return this.#sync.reserveStreamOrdering();
+  }
+
+  getDeviceIds(userId: string): Promise<string[]> {
+    return this.#sync.getDeviceIds(userId);
+  }
+
+  hasToDeviceTxn(txn: TxnKey): Promise<boolean> {
+    return this.#sync.hasToDeviceTxn(txn);
+  }
+
+  addToDeviceMessages(
+    messages: readonly ToDeviceRecord[],
+    txn: TxnKey,
+    bounds: ToDeviceBounds,
+  ): Promise<ToDeviceAddResult> {
+    return this.#sync.addToDeviceMessages(messages, txn, bounds);
+  }
+
+  getToDeviceMessages(
+    userId: string,
+    deviceId: string,
+    query: { after: number; upTo: number; limit: number },
+  ): Promise<ToDeviceRecord[]> {
+    return this.#sync.getToDeviceMessages(userId, deviceId, query);
+  }
+
+  deleteToDeviceMessages(userId: string, deviceId: string, upTo: number): Promise<number> {
+    return this.#sync.deleteToDeviceMessages(userId, deviceId, upTo);
+  }
+
+  countToDeviceMessages(device?: { userId: string; deviceId: string }): Promise<number> {
+    return this.#sync.countToDeviceMessages(device);
+  }
+
+  getMaxToDevicePosition(): Promise<number> {
+    return this.#sync.getMaxToDevicePosition();
   }
 
   async close(): Promise<void> {
