@@ -174,7 +174,7 @@ describe('scheduler properties', () => {
           }
         },
       ),
-      { numRuns: 60, seed: 7_7_7 },
+      { numRuns: 60, seed: 777 },
     );
   });
 });

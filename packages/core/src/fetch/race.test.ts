@@ -55,6 +55,28 @@ describe('origin race', () => {
     expect(store.events.get(target.eventId)).toEqual(target.pdu);
   });
 
+  it('holds a hedge that finds no capacity until some frees, instead of dropping it', () => {
+    const history = fakeChain(ROOM, '@alice:origin', 2);
+    const full = new SimRoomStore<FakePdu>();
+    for (const e of history) full.store(e.eventId, e.pdu);
+    const { scheduler, net, clock } = scriptedSetup({
+      self: 'us',
+      roomId: ROOM,
+      servers: ['us', 'slow', 'fast'],
+      peers: { slow: honestPeer('slow', full, 1_000), fast: honestPeer('fast', full, 200) },
+      verifier: fakeVerifier,
+      options: { hedgeDelayMs: 100, maxInFlightPerDestination: 1 },
+    });
+    scheduler.requestEvent(clock.now(), { roomId: ROOM, eventId: history[1]!.eventId, hint: 'fast' });
+    scheduler.requestEvent(clock.now(), { roomId: ROOM, eventId: history[0]!.eventId, hint: 'slow' });
+    const took = net.run();
+    // At 100 `fast` is busy; its slot frees at 200 and the hedge goes there, answering at 400.
+    expect(took).toBe(400);
+    expect(net.sent.map((r) => r.destination)).toEqual(['fast', 'slow', 'fast']);
+    expect(scheduler.metrics.hedged).toBe(1);
+    expect(net.outputsOf('event_done').every((d) => d.ok)).toBe(true);
+  });
+
   it('never lets a poisoned answer win a hedged race', () => {
     const { scheduler, net, clock, store, target } = rig(
       { slow: (s) => honestPeer('slow', s, 300), liar: forging },

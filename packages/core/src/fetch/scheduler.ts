@@ -100,7 +100,8 @@ export class FetchScheduler<P extends FetchPdu = FetchPdu> {
    * If the event was being fetched, that fetch is cancelled. A copy whose content hash does not
    * match but whose redacted form is signed is accepted redacted, as the spec requires.
    *
-   * @param origin the server that sent it (asked first for what is missing).
+   * @param opts `origin`: the server that sent it (asked first for what is missing); `roomId`:
+   *   the room it must belong to (default: its own `room_id`).
    * @throws {@link ParleyError} `fetch_queue_full` when `maxPendingEvents` events are held.
    */
   handlePdu(now: number, json: unknown, opts: { origin: string; roomId?: string }): PduAdmission {

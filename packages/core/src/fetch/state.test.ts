@@ -118,6 +118,23 @@ describe('state fetch', () => {
     expect(net.outputsOf('evaluated').every((o) => o.outlier)).toBe(true);
   });
 
+  it('skips the vote when the caller names the event', () => {
+    const r = room();
+    const full = new SimRoomStore<FakePdu>();
+    for (const e of Object.values(r)) full.store(e.eventId, e.pdu);
+    const { scheduler, net, clock } = scriptedSetup({
+      self: 'us',
+      roomId: ROOM,
+      servers: ['us', 'a'],
+      peers: { a: honestPeer('a', full, 10) },
+      verifier: fakeVerifier,
+    });
+    scheduler.fetchState(clock.now(), { roomId: ROOM, eventId: r.msg.eventId });
+    net.run();
+    expect(net.sent.some((q) => q.kind === 'make_join')).toBe(false);
+    expect(net.outputsOf('state_done')[0]).toMatchObject({ eventId: r.msg.eventId, missing: [] });
+  });
+
   it('fails with a reason when no server can say', () => {
     const { scheduler, net, clock } = scriptedSetup<FakePdu>({
       self: 'us',
