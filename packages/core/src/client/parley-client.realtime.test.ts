@@ -110,6 +110,7 @@ describe('ParleyClient realtime: presence and calls', () => {
     await bob.joinRoom(roomId);
     await bob.openRoom(roomId);
     await w.until(() => bob.presenceOf('@alice:mini') === 3 && alice1.ownPresence === 3);
+    expect(alice1.presenceOf('@alice:mini')).toBe(3);
 
     // alice2 goes idle-prone; alice1 stays active: the merged value stays 3.
     for (let i = 0; i < 8; i++) {

@@ -41,7 +41,10 @@ describe('ParleyClient outbox across offline time and a reload', () => {
 
     // Reload: a new client on the same store, still offline.
     const reloaded = w.client(store);
+    const sessions: Array<string | undefined> = [];
+    reloaded.on('session', (c) => sessions.push(c?.userId));
     await reloaded.start();
+    expect(sessions).toEqual(['@alice:mini']);
     const room = reloaded.room(roomId);
     expect(room?.name).toBe('Lobby');
     expect(room?.timeline.items.map((i) => [i.content.body, i.status])).toEqual([

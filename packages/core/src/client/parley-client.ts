@@ -128,8 +128,12 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     return this.#conn.ownPresence;
   }
 
-  /** A user's presence as last seen (0: offline, invisible, not visible to us, or unknown). */
+  /**
+   * A user's presence as last seen (0: offline, invisible, not visible to us, or unknown); for
+   * this user, {@link ownPresence}.
+   */
   presenceOf(userId: string): number {
+    if (userId === this.userId) return this.ownPresence;
     const handle = this.#rooms.userHandleOf(userId);
     return handle === undefined ? 0 : this.#conn.presence.get(handle);
   }
@@ -152,7 +156,10 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
       await this.#cache.load(this.#rooms);
       await this.#send.restore();
       await this.#contacts.load();
-      if (creds) this.#rooms.setUserHandle(creds.userId, creds.userHandle);
+      if (creds) {
+        this.#rooms.setUserHandle(creds.userId, creds.userHandle);
+        this.emit('session', creds);
+      }
       if (this.#rooms.rooms.size > 0) this.emit('rooms', this.#rooms.sorted());
     }
     if (this.#session.credentials) await this.#connect(options.signal);
