@@ -55,7 +55,7 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
       this.set(router.connectionCount);
     },
   });
-  const feed = new MembershipFeed({ storage, router, logger });
+  const feed = new MembershipFeed({ storage, router, logger, flush: () => hub.flush() });
   server.rooms.onEventStored((e) => feed.onEvent(e));
   const tickets = new RealtimeTickets(storage, clock, random);
   addRealtimeRoutes({

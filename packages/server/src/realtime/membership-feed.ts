@@ -8,6 +8,8 @@ export interface MembershipFeedDeps {
   storage: Storage;
   router: RealtimeRouter;
   logger: Logger;
+  /** Called after the router was changed, to send what the change queued (the hub's `flush`). */
+  flush: () => void;
 }
 
 /**
@@ -40,9 +42,28 @@ export class MembershipFeed {
     this.#deps = deps;
   }
 
+  /**
+   * Runs a change in order, then sends what it queued (even when it failed half way): at once
+   * when the change ran synchronously, so its effects are on the sockets before the call returns.
+   */
+  #run(op: () => void | Promise<void>): Promise<void> {
+    const flush = this.#deps.flush;
+    return this.#queue.run(() => {
+      let result: void | Promise<void>;
+      try {
+        result = op();
+      } catch (err) {
+        flush();
+        throw err;
+      }
+      if (result instanceof Promise) return result.finally(flush);
+      flush();
+    });
+  }
+
   /** Loads a user's rooms and contacts into the router (once). Call before the user's first `connect`. */
   loadUser(userId: string, handle: string): Promise<void> {
-    return this.#queue.run(async () => {
+    return this.#run(async () => {
       if (this.#loadedUsers.has(userId)) return;
       const { storage, router } = this.#deps;
       this.#handles.set(userId, handle);
@@ -70,16 +91,14 @@ export class MembershipFeed {
     const userId = e.state_key;
     // Only `join` counts: invite and knock are not membership for the realtime channel.
     const joined = membership === 'join';
-    void this.#queue
-      .run(() => this.#applyMembership(roomId, userId, joined))
-      .catch((err: unknown) =>
-        this.#deps.logger.error({ err, roomId, userId }, 'realtime: could not apply a membership change'),
-      );
+    void this.#run(() => this.#applyMembership(roomId, userId, joined)).catch((err: unknown) =>
+      this.#deps.logger.error({ err, roomId, userId }, 'realtime: could not apply a membership change'),
+    );
   }
 
   /** `userId` added `contactId` (both local, with their handles). */
   contactAdded(userId: string, userHandle: string, contactId: string, contactHandle: string): Promise<void> {
-    return this.#queue.run(() => {
+    return this.#run(() => {
       if (!this.#loadedUsers.has(userId) && !this.#loadedUsers.has(contactId)) return;
       this.#deps.router.addContact(userHandle, contactHandle);
     });
@@ -92,7 +111,7 @@ export class MembershipFeed {
     contactId: string,
     contactHandle: string,
   ): Promise<void> {
-    return this.#queue.run(() => {
+    return this.#run(() => {
       if (!this.#loadedUsers.has(userId) && !this.#loadedUsers.has(contactId)) return;
       this.#deps.router.removeContact(userHandle, contactHandle);
     });

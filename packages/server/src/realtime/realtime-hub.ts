@@ -150,6 +150,14 @@ export class RealtimeHub {
     conn.ws.close(code, reason);
   }
 
+  /**
+   * Sends what the router queued because of a change made from outside a socket (membership,
+   * contacts) and re-arms its timer.
+   */
+  flush(): void {
+    this.#drain();
+  }
+
   /** Sends everything the router has queued, then re-arms the timer. */
   #drain(): void {
     for (let o = this.router.poll(); o !== undefined; o = this.router.poll()) this.#apply(o);
