@@ -2,6 +2,7 @@ import { type FetchHttpOptions, MemoryStore, ParleyClient, type ParleyClientOpti
 import { browserHttp } from './http.js';
 import { IdbStore } from './idb-store.js';
 import { browserClock, browserRandom, browserTimers } from './platform.js';
+import { tabSyncKey } from './tab-session.js';
 import { browserWebSocketFactory } from './websocket.js';
 
 /** Options of {@link createClient}: the server, where to keep state, and any `ParleyClientOptions` override. */
@@ -24,13 +25,18 @@ export interface BrowserClientOptions extends Partial<Omit<ParleyClientOptions, 
  */
 export function createClient(options: BrowserClientOptions): ParleyClient {
   const { database, httpOptions, ...rest } = options;
+  const store =
+    rest.store ?? (database === false ? new MemoryStore() : new IdbStore({ name: database ?? 'parley' }));
+  // Each page its own sync session (tabs share the store): see tabSyncKey.
+  const sessionKey = rest.sync?.sessionKey ?? tabSyncKey(store);
   return new ParleyClient({
     http: browserHttp(httpOptions),
     webSocket: browserWebSocketFactory(),
     clock: browserClock,
     timers: browserTimers,
     random: browserRandom,
-    store: database === false ? new MemoryStore() : new IdbStore({ name: database ?? 'parley' }),
     ...rest,
+    store,
+    sync: { ...rest.sync, sessionKey },
   });
 }

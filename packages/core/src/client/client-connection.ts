@@ -15,7 +15,7 @@ import type { RoomList } from './room-list.js';
 import { SyncBinding } from './sync-binding.js';
 import { SyncDriver } from './sync-driver.js';
 
-const SYNC_KEY = 'sync/session';
+const SYNC_PREFIX = 'sync/';
 
 /** What to send in a realtime message; omit `userId` (and `clientId`) to reach the whole room. */
 export interface RealtimeSendParams {
@@ -74,7 +74,7 @@ export class ClientConnection {
     this.session ??= await SyncSession.open({
       api: this.#c.apiContext,
       store: this.#c.store,
-      storeKey: SYNC_KEY,
+      storeKey: s.sessionKey ?? `${SYNC_PREFIX}session`,
       timeoutMs: s.timeoutMs ?? 30_000,
       reconnect: this.#c.policy,
       clock: o.clock,
@@ -105,6 +105,7 @@ export class ClientConnection {
         roomListLimit: s.roomListLimit ?? 50,
         membersLimit: s.membersLimit ?? 100,
         toDeviceLimit: s.toDeviceLimit ?? 100,
+        sessionKey: s.sessionKey ?? `${SYNC_PREFIX}session`,
       },
     });
     const r = o.realtime ?? {};
@@ -161,7 +162,7 @@ export class ClientConnection {
     this.#c.onState();
   }
 
-  /** Forgets the sync session and the realtime state (logout, or another user logging in). */
+  /** Forgets every sync session in the store and the realtime state (logout, or another user logging in). */
   async forget(): Promise<void> {
     await this.stop();
     this.session = undefined;
@@ -169,7 +170,7 @@ export class ClientConnection {
     this.ownPresence = 0;
     this.presence.clear();
     this.inCall.flags.clear();
-    await this.#c.store.delete(SYNC_KEY);
+    for (const key of await this.#c.store.keys(SYNC_PREFIX)) await this.#c.store.delete(key);
   }
 
   /** The overall state from both channels. */

@@ -30,6 +30,12 @@ export interface ParleyClientSyncOptions {
   membersLimit?: number;
   /** `to_device.limit`. Default 100. */
   toDeviceLimit?: number;
+  /**
+   * Store key of the sync session (its `since` and sticky parameters). Two clients sharing a
+   * store at once (browser tabs) need different keys, or their long-polls cut each other short.
+   * Keys must start with `sync/` (logout removes them all). Default `sync/session`.
+   */
+  sessionKey?: string;
 }
 
 /** Realtime channel parameters of the client. */

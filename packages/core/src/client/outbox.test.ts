@@ -82,6 +82,16 @@ describe('Outbox', () => {
     expect(added.seq).toBe(13);
   });
 
+  it('two writers of one store (two tabs) never overwrite each other', async () => {
+    const store = new MemoryStore();
+    const tab1 = new Outbox({ store });
+    const tab2 = new Outbox({ store });
+    await tab1.add(entry('from-tab-1', 'a'));
+    await tab2.add(entry('from-tab-2', 'b'));
+    const reloaded = await new Outbox({ store }).load();
+    expect(reloaded.map((e) => e.txnId).sort()).toEqual(['from-tab-1', 'from-tab-2']);
+  });
+
   it('refuses more than maxEntries with outbox_full', async () => {
     const o = new Outbox({ store: new MemoryStore(), maxEntries: 2 });
     await o.add(entry('a', 'a'));

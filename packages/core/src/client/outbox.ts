@@ -51,7 +51,7 @@ export class Outbox {
       const entry = await this.#store.get<OutboxEntry>(key);
       if (entry && typeof entry.txnId === 'string' && typeof entry.seq === 'number') loaded.push(entry);
     }
-    loaded.sort((a, b) => a.seq - b.seq);
+    loaded.sort((a, b) => a.seq - b.seq || a.createdAt - b.createdAt);
     this.#entries = loaded;
     this.#nextSeq = (loaded.at(-1)?.seq ?? 0) + 1;
     return this.entries;
@@ -109,7 +109,8 @@ export class Outbox {
   }
 
   #key(entry: OutboxEntry): string {
-    // Zero-padded so that the store's lexicographic key order is the sending order.
-    return `${this.#prefix}${String(entry.seq).padStart(12, '0')}`;
+    // Zero-padded so that the store's lexicographic key order is the sending order; the txnId
+    // keeps two writers of one store (two tabs) from overwriting each other's entry.
+    return `${this.#prefix}${String(entry.seq).padStart(12, '0')}-${entry.txnId}`;
   }
 }

@@ -49,6 +49,8 @@ export class ParleyTestServer {
   readonly #members = new Map<string, Set<string>>();
   readonly #contacts = new Map<string, Set<string>>();
   #n = 0;
+  /** Sync requests served. */
+  syncRequests = 0;
   /** Every client API request (not /sync), in order. */
   readonly log: Array<{ method: string; path: string; at: number }> = [];
 
@@ -64,6 +66,7 @@ export class ParleyTestServer {
     if (!this.online) throw new TypeError('fetch failed');
     const path = pathOf(req.url);
     if (path === '/_matrix/client/v3/sync') {
+      this.syncRequests++;
       // A restart cuts requests in flight, as a real server's closed sockets would.
       let cut: (e: Error) => void = () => undefined;
       const dropped = new Promise<never>((_, reject) => {
