@@ -3,17 +3,18 @@
 // Run: npx tsx bench/websocket/unmask.ts
 import { fmt, loadSource, machine, median, table } from './harness.js';
 
-type MaskFn = (buf: Uint8Array, start: number, end: number, key: Uint8Array, offset: number) => number;
+type MaskFn = (buf: Uint8Array, start: number, end: number, key: number, offset: number) => number;
 const mask = await loadSource<{ applyWsMask: MaskFn; maskBytes: MaskFn; maskWords: MaskFn }>(
   'packages/core/src/websocket/mask.ts',
 );
-const key = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+const key = 0x78563412; // bytes 12 34 56 78
+const keyBytes = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
 
 /** The textbook loop (what ws does without bufferutil). */
-const plain: MaskFn = (buf, start, end, k, offset) => {
+const plain: MaskFn = (buf, start, end, _key, offset) => {
   let j = offset & 3;
   for (let i = start; i < end; i++) {
-    buf[i] = (buf[i] as number) ^ (k[j] as number);
+    buf[i] = (buf[i] as number) ^ (keyBytes[j] as number);
     j = (j + 1) & 3;
   }
   return j;

@@ -9,7 +9,7 @@ import {
   WS_OP_TEXT,
 } from './constants.js';
 import type { WebSocketLimits } from './limits.js';
-import { applyWsMask } from './mask.js';
+import { applyWsMask, packWsMaskKey } from './mask.js';
 import { Utf8Validator } from './utf8-validator.js';
 
 /** Which end of the connection a codec plays; it decides who masks. */
@@ -57,7 +57,7 @@ export class WebSocketFrameDecoder {
   #fin = false;
   #opcode = 0;
   #masked = false;
-  readonly #key = new Uint8Array(4);
+  #key = 0;
   #keyPos = 0;
   #length = 0;
   #remaining = 0;
@@ -67,7 +67,7 @@ export class WebSocketFrameDecoder {
   #text = false;
   #messageLength = 0;
   #fragments = 0;
-  readonly #utf8 = new Utf8Validator();
+  #utf8: Utf8Validator | undefined;
 
   // Control frames have their own buffer so they never disturb a fragmented message.
   #control: Uint8Array | undefined;
@@ -193,11 +193,7 @@ export class WebSocketFrameDecoder {
     }
     this.#masked = this.#server;
     if (this.#server) {
-      const key = this.#key;
-      key[0] = b[q] as number;
-      key[1] = b[q + 1] as number;
-      key[2] = b[q + 2] as number;
-      key[3] = b[q + 3] as number;
+      this.#key = packWsMaskKey(b[q] as number, b[q + 1] as number, b[q + 2] as number, b[q + 3] as number);
     }
     this.#fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
@@ -235,7 +231,10 @@ export class WebSocketFrameDecoder {
       if (opcode !== 0) {
         this.#inMessage = true;
         this.#text = opcode === WS_OP_TEXT;
-        this.#utf8.reset();
+        if (this.#text) {
+          if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator();
+          else this.#utf8.reset();
+        }
       }
       this.#messageLength += length;
       this.#fragments++;
@@ -252,7 +251,7 @@ export class WebSocketFrameDecoder {
     if (this.#masked) this.#keyPos = applyWsMask(chunk, pos, stop, this.#key, this.#keyPos);
     this.#remaining -= n;
     if (this.#opcode >= 8) return this.#controlPayload(chunk, pos, stop, end);
-    if (this.#text && this.#utf8.write(chunk, pos, stop) >= 0) {
+    if (this.#text && (this.#utf8 as Utf8Validator).write(chunk, pos, stop) >= 0) {
       this.#fail(WS_CLOSE_INVALID_PAYLOAD, 'invalid UTF-8 in a text message');
       return end;
     }
@@ -305,7 +304,7 @@ export class WebSocketFrameDecoder {
     }
     const fin = this.#fin;
     if (fin) {
-      if (this.#text && !this.#utf8.complete) {
+      if (this.#text && !(this.#utf8 as Utf8Validator).complete) {
         this.#fail(WS_CLOSE_INVALID_PAYLOAD, 'text message ends inside a UTF-8 sequence');
         return;
       }

@@ -1,5 +1,5 @@
 import type { Random } from '../io.js';
-import { applyWsMask } from './mask.js';
+import { applyWsMask, packWsMaskKey } from './mask.js';
 import { wsUsageError } from './ws-errors.js';
 
 // Unmasked payloads up to this size are copied behind their header so the frame goes out as one
@@ -50,11 +50,12 @@ export class WebSocketFrameEncoder {
   readonly #random: Random | undefined;
   #keys: Uint8Array | undefined;
   #keyIndex = KEY_POOL;
-  readonly #out: Uint8Array[] = [];
+  // Created on the first frame: an idle connection holds no queue.
+  #out: Uint8Array[] | undefined;
   #outHead = 0;
   #buffered = 0;
-  // The key and key position of the frame being streamed (client role).
-  #streamKey: Uint8Array | undefined;
+  // The key and key position of the frame being streamed (client role; -1: not masked).
+  #streamKey = -1;
   #streamKeyPos = 0;
 
   constructor(random: Random | undefined) {
@@ -68,11 +69,12 @@ export class WebSocketFrameEncoder {
 
   /** The next chunk of bytes to write to the transport, in order. */
   poll(): Uint8Array | undefined {
-    if (this.#outHead === this.#out.length) return undefined;
-    const chunk = this.#out[this.#outHead] as Uint8Array;
-    this.#out[this.#outHead++] = EMPTY;
-    if (this.#outHead === this.#out.length) {
-      this.#out.length = 0;
+    const out = this.#out;
+    if (out === undefined || this.#outHead === out.length) return undefined;
+    const chunk = out[this.#outHead] as Uint8Array;
+    out[this.#outHead++] = EMPTY;
+    if (this.#outHead === out.length) {
+      out.length = 0;
       this.#outHead = 0;
     }
     this.#buffered -= chunk.length;
@@ -86,8 +88,7 @@ export class WebSocketFrameEncoder {
       const size = wsHeaderSize(length, true);
       const out = new Uint8Array(size + length);
       const h = writeHeader(out, fin, opcode, length, true);
-      const key = this.#nextKey();
-      out.set(key, h);
+      const key = this.#nextKey(out, h);
       out.set(payload, size);
       applyWsMask(out, size, size + length, key, 0);
       this.#push(out);
@@ -108,9 +109,7 @@ export class WebSocketFrameEncoder {
     const head = new Uint8Array(wsHeaderSize(length, masked));
     const h = writeHeader(head, fin, opcode, length, masked);
     if (masked) {
-      const key = this.#nextKey();
-      head.set(key, h);
-      this.#streamKey = key;
+      this.#streamKey = this.#nextKey(head, h);
       this.#streamKeyPos = 0;
     }
     this.#push(head);
@@ -118,7 +117,7 @@ export class WebSocketFrameEncoder {
 
   /** Queues payload bytes of the streamed frame, masked from where the previous chunk stopped. */
   streamData(chunk: Uint8Array): void {
-    if (this.#streamKey === undefined) {
+    if (this.#streamKey < 0) {
       this.#push(chunk);
       return;
     }
@@ -127,19 +126,32 @@ export class WebSocketFrameEncoder {
     this.#push(out);
   }
 
-  #nextKey(): Uint8Array {
+  /** Draws the next masking key, writes it at `out[at..at+4)` and returns it packed. */
+  #nextKey(out: Uint8Array, at: number): number {
     if (this.#keyIndex >= KEY_POOL) {
       const keys = (this.#random as Random).bytes(KEY_POOL * 4);
-      if (keys.length !== KEY_POOL * 4)
+      if (keys.length !== KEY_POOL * 4) {
         throw wsUsageError('invalid_argument', 'Random.bytes returned the wrong length');
+      }
       this.#keys = keys;
       this.#keyIndex = 0;
     }
+    const keys = this.#keys as Uint8Array;
     const i = this.#keyIndex++ * 4;
-    return (this.#keys as Uint8Array).subarray(i, i + 4);
+    out[at] = keys[i] as number;
+    out[at + 1] = keys[i + 1] as number;
+    out[at + 2] = keys[i + 2] as number;
+    out[at + 3] = keys[i + 3] as number;
+    return packWsMaskKey(
+      keys[i] as number,
+      keys[i + 1] as number,
+      keys[i + 2] as number,
+      keys[i + 3] as number,
+    );
   }
 
   #push(chunk: Uint8Array): void {
+    if (this.#out === undefined) this.#out = [];
     this.#out.push(chunk);
     this.#buffered += chunk.length;
   }

@@ -56,6 +56,6 @@ export {
   resolveWsLimits,
   type WebSocketLimits,
 } from './limits.js';
-export { applyWsMask } from './mask.js';
+export { applyWsMask, packWsMaskKey } from './mask.js';
 export { isValidUtf8, Utf8Validator } from './utf8-validator.js';
 export { wsCloseCodeOf, wsCloseError, wsUsageError } from './ws-errors.js';

@@ -23,8 +23,16 @@ export const DEFAULT_WS_MAX_MESSAGE = 16 * 1024 * 1024;
  */
 export const DEFAULT_WS_MAX_FRAGMENTS = 65_536;
 
-/** Fills in the defaults and checks that every limit is a positive integer. */
-export function resolveWsLimits(limits: Partial<WebSocketLimits> = {}): WebSocketLimits {
+const DEFAULTS: WebSocketLimits = Object.freeze({
+  maxFrame: DEFAULT_WS_MAX_FRAME,
+  maxMessage: DEFAULT_WS_MAX_MESSAGE,
+  maxFragments: DEFAULT_WS_MAX_FRAGMENTS,
+});
+
+/** Fills in the defaults and checks that every limit is a non-negative integer. */
+export function resolveWsLimits(limits?: Partial<WebSocketLimits>): WebSocketLimits {
+  // Connections with default limits share one object.
+  if (limits === undefined) return DEFAULTS;
   const out: WebSocketLimits = {
     maxFrame: limits.maxFrame ?? DEFAULT_WS_MAX_FRAME,
     maxMessage: limits.maxMessage ?? DEFAULT_WS_MAX_MESSAGE,

@@ -6,8 +6,14 @@ const WORD_THRESHOLD = 64;
 const keyBytes = new Uint8Array(4);
 const keyWord = new Uint32Array(keyBytes.buffer);
 
+/** Packs four key bytes into the number form {@link applyWsMask} takes (byte `i` at bits 8i..8i+7). */
+export function packWsMaskKey(b0: number, b1: number, b2: number, b3: number): number {
+  return (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0;
+}
+
 /**
- * XORs `buf[start..end)` in place with the 4-byte masking key, starting at key position
+ * XORs `buf[start..end)` in place with the 4-byte masking key (packed by {@link packWsMaskKey}; a
+ * number, so a connection holds no array for it), starting at key position
  * `keyOffset` (the number of payload bytes of this frame already masked, so the key lines up across
  * chunk boundaries). Runs aligned to 4 bytes go a 32-bit word at a time.
  *
@@ -17,7 +23,7 @@ export function applyWsMask(
   buf: Uint8Array,
   start: number,
   end: number,
-  key: Uint8Array,
+  key: number,
   keyOffset: number,
 ): number {
   return end - start >= WORD_THRESHOLD
@@ -30,14 +36,14 @@ export function maskBytes(
   buf: Uint8Array,
   start: number,
   end: number,
-  key: Uint8Array,
+  key: number,
   keyOffset: number,
 ): number {
   const k = keyOffset & 3;
-  const m0 = key[k] as number;
-  const m1 = key[(k + 1) & 3] as number;
-  const m2 = key[(k + 2) & 3] as number;
-  const m3 = key[(k + 3) & 3] as number;
+  const m0 = (key >>> (8 * k)) & 0xff;
+  const m1 = (key >>> (8 * ((k + 1) & 3))) & 0xff;
+  const m2 = (key >>> (8 * ((k + 2) & 3))) & 0xff;
+  const m3 = (key >>> (8 * ((k + 3) & 3))) & 0xff;
   let i = start;
   for (; i + 4 <= end; i += 4) {
     buf[i] = (buf[i] as number) ^ m0;
@@ -56,7 +62,7 @@ export function maskWords(
   buf: Uint8Array,
   start: number,
   end: number,
-  key: Uint8Array,
+  key: number,
   keyOffset: number,
 ): number {
   // Bytes up to a 4-byte boundary of the underlying buffer first, since typed arrays require it.
@@ -66,10 +72,10 @@ export function maskWords(
   const count = (end - from) >>> 2;
   if (count > 0) {
     // The key rotated to the current position, read in memory order so endianness does not matter.
-    keyBytes[0] = key[k] as number;
-    keyBytes[1] = key[(k + 1) & 3] as number;
-    keyBytes[2] = key[(k + 2) & 3] as number;
-    keyBytes[3] = key[(k + 3) & 3] as number;
+    keyBytes[0] = (key >>> (8 * k)) & 0xff;
+    keyBytes[1] = (key >>> (8 * ((k + 1) & 3))) & 0xff;
+    keyBytes[2] = (key >>> (8 * ((k + 2) & 3))) & 0xff;
+    keyBytes[3] = (key >>> (8 * ((k + 3) & 3))) & 0xff;
     const w = keyWord[0] as number;
     const words = new Uint32Array(buf.buffer, buf.byteOffset + from, count);
     let j = 0;

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../testing/seeded-random.js';
 import { WebSocketConnection } from './connection.js';
-import { applyWsMask } from './mask.js';
+import { applyWsMask, packWsMaskKey } from './mask.js';
 import { Utf8Validator } from './utf8-validator.js';
 import { concat, frame, join, parseOut, recorder, toHex } from './ws-test-helpers.js';
 
@@ -285,7 +285,13 @@ describe('properties', () => {
           let pos = 0;
           let k = 0;
           for (const piece of cut(data, cuts)) {
-            k = applyWsMask(buf, pos, pos + piece.length, key, k);
+            k = applyWsMask(
+              buf,
+              pos,
+              pos + piece.length,
+              packWsMaskKey(key[0]!, key[1]!, key[2]!, key[3]!),
+              k,
+            );
             pos += piece.length;
           }
           expect(Array.from(buf)).toEqual(Array.from(want));

@@ -33,7 +33,8 @@ export class WebSocketReceiveDispatch implements WebSocketFrameSink {
   #frame: ByteAccumulator | undefined;
   // The message being assembled by the default handlers.
   #msgBinary = false;
-  readonly #message = new ByteAccumulator();
+  // Created with the first message: an idle connection holds no buffer.
+  #message: ByteAccumulator | undefined;
   #assemble: WebSocketAssembler | undefined;
 
   constructor(handlers: WebSocketHandlers, limits: WebSocketLimits, controls: WebSocketControlSink) {
@@ -47,7 +48,7 @@ export class WebSocketReceiveDispatch implements WebSocketFrameSink {
 
   /** Bytes held for messages and frames being assembled. */
   get bufferedBytes(): number {
-    return this.#message.held + (this.#frame?.held ?? 0);
+    return (this.#message?.held ?? 0) + (this.#frame?.held ?? 0);
   }
 
   /** The default level-2 and level-3 handlers. */
@@ -79,14 +80,14 @@ export class WebSocketReceiveDispatch implements WebSocketFrameSink {
   }
 
   frameData(chunk: Uint8Array): void {
-    if (this.#direct) this.#message.append(chunk, this.#maxMessage);
+    if (this.#direct) this.#msg().append(chunk, this.#maxMessage);
     else if (this.#h.onFrameData !== undefined) this.#h.onFrameData(chunk);
     else this.#defFrameData(chunk);
   }
 
   frameEnd(fin: boolean): void {
     if (this.#direct) {
-      if (fin) this.#h.onMessage?.(this.#message.take(), this.#msgBinary);
+      if (fin) this.#h.onMessage?.(this.#msg().take(), this.#msgBinary);
     } else if (this.#h.onFrameEnd !== undefined) {
       this.#h.onFrameEnd(this.#info());
     } else {
@@ -130,15 +131,20 @@ export class WebSocketReceiveDispatch implements WebSocketFrameSink {
 
   #defMessageBegin(binary: boolean): void {
     this.#msgBinary = binary;
-    this.#message.take();
+    this.#msg().take();
   }
 
   #defMessageFrame(payload: Uint8Array): void {
-    this.#message.append(payload, this.#maxMessage);
+    this.#msg().append(payload, this.#maxMessage);
   }
 
   #defMessageEnd(): void {
-    this.#h.onMessage?.(this.#message.take(), this.#msgBinary);
+    this.#h.onMessage?.(this.#msg().take(), this.#msgBinary);
+  }
+
+  #msg(): ByteAccumulator {
+    if (this.#message === undefined) this.#message = new ByteAccumulator();
+    return this.#message;
   }
 }
 

@@ -28,7 +28,7 @@ export class WebSocketSender {
   #remaining = 0;
   #final = false;
   #closeSent = false;
-  #deferred: Deferred[] = [];
+  #deferred: Deferred[] | undefined;
 
   constructor(encoder: WebSocketFrameEncoder) {
     this.#enc = encoder;
@@ -118,20 +118,22 @@ export class WebSocketSender {
       return;
     }
     const copy = payload.slice();
+    const deferred = this.#deferred ?? [];
+    this.#deferred = deferred;
     if (opcode === WS_OP_PONG) {
-      const old = this.#deferred.findIndex((d) => d.opcode === WS_OP_PONG);
-      if (old >= 0) this.#deferred.splice(old, 1);
-    } else if (opcode !== WS_OP_CLOSE && this.#deferred.length >= MAX_DEFERRED_PINGS) {
+      const old = deferred.findIndex((d) => d.opcode === WS_OP_PONG);
+      if (old >= 0) deferred.splice(old, 1);
+    } else if (opcode !== WS_OP_CLOSE && deferred.length >= MAX_DEFERRED_PINGS) {
       throw wsUsageError('ws_invalid_state', 'too many pings queued behind a streamed frame');
     }
-    this.#deferred.push({ opcode, payload: copy });
+    deferred.push({ opcode, payload: copy });
   }
 
   #frameDone(): void {
     this.#state = this.#final ? IDLE : MESSAGE;
     const deferred = this.#deferred;
-    if (deferred.length === 0) return;
-    this.#deferred = [];
+    if (deferred === undefined || deferred.length === 0) return;
+    this.#deferred = undefined;
     for (const d of deferred) this.#enc.frame(true, d.opcode, d.payload);
   }
 

@@ -68,6 +68,31 @@ export const DEFAULT_NODE_WS_MAX_BUFFERED = 64 * 1024 * 1024;
 const toBuffer = (b: Uint8Array): Buffer =>
   Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
 
+// The socket's NodeWebSocket, so that the socket listeners can be shared functions rather than
+// four closures per connection (memory per idle connection is a goal: docs/websocket.md).
+const kWs = Symbol('parley.ws');
+type OwnedSocket = Duplex & { [kWs]?: NodeWebSocket };
+
+/** Core's handlers as one small object per connection (methods on the prototype, no closures). */
+class Bridge implements WebSocketHandlers {
+  constructor(readonly ws: NodeWebSocket) {}
+  onMessage(data: Uint8Array, binary: boolean): void {
+    this.ws.emit('message', toBuffer(data), binary);
+  }
+  onPing(p: Uint8Array): void {
+    if (this.ws.listenerCount('ping') > 0) this.ws.emit('ping', Buffer.from(p));
+  }
+  onPong(p: Uint8Array): void {
+    if (this.ws.listenerCount('pong') > 0) this.ws.emit('pong', Buffer.from(p));
+  }
+  onError(e: ParleyError): void {
+    if (this.ws.listenerCount('error') > 0) this.ws.emit('error', e);
+  }
+  onClose(code: number, reason: string, wasClean: boolean): void {
+    this.ws.emit('close', code, reason, wasClean);
+  }
+}
+
 /**
  * Core's {@link WebSocketConnection} driven over a Node socket: socket bytes in, socket writes
  * out, one timer for the connection's next deadline, and read pausing for backpressure.
@@ -86,6 +111,9 @@ export class NodeWebSocket extends EventEmitter<NodeWebSocketEvents> {
   #timerAt = Number.POSITIVE_INFINITY;
   #paused = false;
   #ended = false;
+  // While received bytes are processed, sends made by handlers are only queued, then written
+  // together (one writev for a read full of echoes instead of a write per message).
+  #receiving = false;
 
   /** @internal Use `acceptWebSocket` or `connectWebSocket`. */
   constructor(
@@ -112,30 +140,50 @@ export class NodeWebSocket extends EventEmitter<NodeWebSocketEvents> {
       now: this.#clock.now(),
       keepAlive,
       closeTimeoutMs: this.#closeTimeout,
-      handlers: {
-        ...options.handlers,
-        onMessage: (data, binary) => this.emit('message', toBuffer(data), binary),
-        onPing: (p) => this.listenerCount('ping') > 0 && this.emit('ping', Buffer.from(p)),
-        onPong: (p) => this.listenerCount('pong') > 0 && this.emit('pong', Buffer.from(p)),
-        onError: (e) => this.#error(e),
-        onClose: (code, reason, clean) => this.emit('close', code, reason, clean),
-      },
+      handlers: options.handlers ? Object.assign(new Bridge(this), options.handlers) : new Bridge(this),
     });
     const s = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
     s.setNoDelay?.(true);
     s.setTimeout?.(0);
-    socket.on('data', (chunk: Buffer) => {
-      this.#conn.receive(this.#clock.now(), chunk);
-      this.#flush();
-    });
-    socket.on('drain', () => this.#drained());
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      this.#clearTimer();
-      this.#conn.transportClosed();
-    });
+    (socket as OwnedSocket)[kWs] = this;
+    socket.on('data', NodeWebSocket.#onData);
+    socket.on('drain', NodeWebSocket.#onDrain);
+    socket.on('error', NodeWebSocket.#onError);
+    socket.on('close', NodeWebSocket.#onClose);
     if (head.length > 0) this.#conn.receive(this.#clock.now(), Buffer.from(head));
     this.#flush();
+  }
+
+  static #onData(this: OwnedSocket, chunk: Buffer): void {
+    // biome-ignore lint/complexity/noThisInStatic: Node calls socket listeners with the socket as `this`.
+    const ws = this[kWs];
+    if (ws === undefined) return;
+    ws.#receiving = true;
+    try {
+      ws.#conn.receive(ws.#clock.now(), chunk);
+    } finally {
+      ws.#receiving = false;
+    }
+    ws.#flush();
+  }
+
+  static #onDrain(this: OwnedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: Node calls socket listeners with the socket as `this`.
+    const ws = this[kWs];
+    if (ws !== undefined) ws.#drained();
+  }
+
+  static #onError(this: OwnedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: Node calls socket listeners with the socket as `this`.
+    this.destroy();
+  }
+
+  static #onClose(this: OwnedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: Node calls socket listeners with the socket as `this`.
+    const ws = this[kWs];
+    if (ws === undefined) return;
+    ws.#clearTimer();
+    ws.#conn.transportClosed();
   }
 
   /** `open`, `closing` or `closed`. */
@@ -205,7 +253,7 @@ export class NodeWebSocket extends EventEmitter<NodeWebSocketEvents> {
   }
 
   #after(sent: boolean): boolean {
-    if (sent) this.#flush();
+    if (sent && !this.#receiving) this.#flush();
     return sent;
   }
 
