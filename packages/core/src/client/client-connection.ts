@@ -1,14 +1,11 @@
 import { ParleyError } from '../errors.js';
 import type { Store } from '../io.js';
-import { RealtimeClient } from '../realtime/client.js';
 import { SyncSession } from '../sync/sync-session.js';
 import type { ApiContext } from './api-request.js';
 import type { ClientApi } from './client-api.js';
 import type { ConnectionState, ParleyClientEvents } from './client-events.js';
 import type { ParleyClientOptions } from './client-options.js';
-import { PresenceBook } from './presence-book.js';
-import { dispatchRealtimeEvent, InCallBook } from './realtime-events.js';
-import { RealtimeLink } from './realtime-link.js';
+import { ClientRealtime } from './client-realtime.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import type { RoomCache } from './room-cache.js';
 import type { RoomList } from './room-list.js';
@@ -47,23 +44,27 @@ export interface ClientConnectionOptions {
 /**
  * The client's two channels to the server: the sync loop (a `SyncSession` driven by a
  * {@link SyncDriver}, bound to the room list by a {@link SyncBinding}) and the realtime channel
- * (a `RealtimeClient` on a {@link RealtimeLink}).
+ * ({@link ClientRealtime}).
  */
 export class ClientConnection {
   readonly #c: ClientConnectionOptions;
   session: SyncSession | undefined;
   driver: SyncDriver | undefined;
   binding: SyncBinding | undefined;
-  /** Lives from login to logout, across reconnects and stop/start. */
-  machine: RealtimeClient | undefined;
-  link: RealtimeLink | undefined;
-  ownPresence = 0;
-  /** Other users' presence, kept across reconnects. */
-  readonly presence = new PresenceBook();
-  readonly inCall = new InCallBook();
+  /** The realtime channel (own, or relayed through the leader tab). */
+  readonly realtime: ClientRealtime;
 
   constructor(options: ClientConnectionOptions) {
     this.#c = options;
+    this.realtime = new ClientRealtime({
+      options: options.options,
+      api: options.api,
+      policy: options.policy,
+      rooms: options.rooms,
+      emit: options.emit,
+      onState: options.onState,
+      onUnauthorized: options.onUnauthorized,
+    });
   }
 
   /** Opens the sync session from the store and starts both channels. */
@@ -108,41 +109,9 @@ export class ClientConnection {
         sessionKey: s.sessionKey ?? `${SYNC_PREFIX}session`,
       },
     });
-    const r = o.realtime ?? {};
-    if (r.enabled !== false) {
-      this.machine ??= new RealtimeClient({
-        presence: r.presence ?? 2,
-        idlePresence: r.idlePresence ?? 1,
-        idleAfterMs: r.idleAfterMs ?? 300_000,
-      });
-      this.link = new RealtimeLink({
-        api: this.#c.api,
-        webSocket: o.webSocket,
-        machine: this.machine,
-        clock: o.clock,
-        timers: o.timers,
-        policy: this.#c.policy,
-        stableAfterMs: o.stableAfterMs,
-        hooks: {
-          event: (e) =>
-            dispatchRealtimeEvent(e, {
-              rooms: this.#c.rooms,
-              presence: this.presence,
-              inCall: this.inCall,
-              emit: this.#c.emit,
-              setOwnPresence: (p) => {
-                this.ownPresence = p;
-              },
-            }),
-          state: this.#c.onState,
-          unauthorized: this.#c.onUnauthorized,
-          warning: (e) => this.#c.emit('warning', e),
-        },
-      });
-    }
     this.binding.subscribeDefaults();
     driver.start();
-    this.link?.start();
+    this.realtime.start();
     // Not awaited: start() must not wait for the network (the app shows cached data meanwhile).
     // A failed first page is retried by the session's restart logic and the sync loop.
     this.binding.firstPage(signal).catch((e: ParleyError) => {
@@ -156,8 +125,7 @@ export class ClientConnection {
     this.driver = undefined;
     this.binding?.dispose();
     this.binding = undefined;
-    this.link?.stop();
-    this.link = undefined;
+    this.realtime.stop();
     await driver?.stop();
     this.#c.onState();
   }
@@ -166,17 +134,14 @@ export class ClientConnection {
   async forget(): Promise<void> {
     await this.stop();
     this.session = undefined;
-    this.machine = undefined;
-    this.ownPresence = 0;
-    this.presence.clear();
-    this.inCall.flags.clear();
+    this.realtime.forget();
     for (const key of await this.#c.store.keys(SYNC_PREFIX)) await this.#c.store.delete(key);
   }
 
   /** The overall state from both channels. */
   state(): ConnectionState {
     const sync = this.driver?.state ?? 'stopped';
-    const rt = this.link?.state;
+    const rt = this.realtime.state;
     if (sync === 'stopped' && (rt === undefined || rt === 'stopped')) return 'offline';
     if (sync === 'open' && (rt === undefined || rt === 'open')) return 'online';
     return 'connecting';
@@ -190,28 +155,12 @@ export class ClientConnection {
     if (params.userId !== undefined && user === undefined) {
       throw new ParleyError('unknown_user', `No realtime handle known for ${params.userId}`);
     }
-    this.realtime((m, now) =>
-      m.sendRtmsg({ room, user, client: params.clientId, msgtype: params.msgtype, data: params.data }, now),
-    );
+    const { clientId: client, msgtype, data } = params;
+    this.realtime.act({ kind: 'rtmsg', room, user, client, msgtype, data }, true);
   }
 
   /** Joins or leaves the call of a room (remembered across reconnects). */
   setInCall(roomId: string, inCall: boolean): void {
-    const room = this.#c.rooms.roomHandleOf(roomId);
-    this.realtime((m, now) => m.setInCall(room, inCall, now), true);
-  }
-
-  /**
-   * Acts on the realtime state machine and sends what it queued. `offlineOk` actions (presence,
-   * calls, activity) are remembered while disconnected and apply on reconnect.
-   */
-  realtime(action: (machine: RealtimeClient, now: number) => void, offlineOk = false): void {
-    const m = this.machine;
-    if (!m) throw new ParleyError('not_connected', 'The realtime channel is not enabled or not logged in');
-    if (!offlineOk && this.link?.state !== 'open') {
-      throw new ParleyError('not_connected', 'The realtime channel is not connected');
-    }
-    action(m, this.#c.options.clock.now());
-    this.link?.pump();
+    this.realtime.act({ kind: 'call', room: this.#c.rooms.roomHandleOf(roomId), inCall }, false);
   }
 }

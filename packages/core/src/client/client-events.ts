@@ -1,4 +1,5 @@
 import type { ParleyError } from '../errors.js';
+import type { RealtimeClientEvent } from '../realtime/client-events.js';
 import type { Credentials, ToDeviceMessage } from './api-types.js';
 import type { Room } from './room.js';
 import type { TimelineItem } from './timeline.js';
@@ -77,6 +78,13 @@ export interface ParleyClientEvents {
   clientId: (clientId: number) => void;
   /** The server refused a realtime command. */
   reject: (rejection: RealtimeRejection) => void;
+  /**
+   * Every event of this client's own realtime connection, raw (handles, not ids). For relaying
+   * the connection to other browser tabs; apps use the events above.
+   */
+  realtimeEvent: (event: RealtimeClientEvent) => void;
+  /** The state of this client's own realtime connection changed (for relaying to other tabs). */
+  realtimeState: (state: ChannelState, clientId: number) => void;
   /** A failure the client recovers from by itself (for logs); nothing for the app to do. */
   warning: (error: ParleyError) => void;
 }

@@ -120,12 +120,12 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
 
   /** This connection's realtime client id (0 when not connected). */
   get clientId(): number {
-    return this.#conn.machine?.clientId ?? 0;
+    return this.#conn.realtime.clientId;
   }
 
   /** The user's own merged presence as the server last said (0 before the first `OP_PRES`). */
   get ownPresence(): number {
-    return this.#conn.ownPresence;
+    return this.#conn.realtime.ownPresence;
   }
 
   /**
@@ -135,7 +135,7 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
   presenceOf(userId: string): number {
     if (userId === this.userId) return this.ownPresence;
     const handle = this.#rooms.userHandleOf(userId);
-    return handle === undefined ? 0 : this.#conn.presence.get(handle);
+    return handle === undefined ? 0 : this.#conn.realtime.presence.get(handle);
   }
 
   /** Messages not yet acknowledged by the server (including failed ones), in sending order. */
@@ -206,7 +206,7 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
    */
   reconnectNow(): void {
     this.#conn.driver?.wake();
-    this.#conn.link?.reconnectNow();
+    this.#conn.realtime.link?.reconnectNow();
     this.#send.kick();
   }
 
@@ -337,12 +337,12 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
 
   /** The presence the user chose (1..127, 0 = invisible). The shown value comes back as `ownPresence`. */
   setPresence(presence: number): void {
-    this.#conn.realtime((m, now) => m.setPresence(presence, now), true);
+    this.#conn.realtime.act({ kind: 'presence', presence }, false);
   }
 
   /** The user did something (input, focus): restarts the idle timer and restores presence if it was lowered. */
   activity(): void {
-    this.#conn.realtime((m, now) => m.activity(now), true);
+    this.#conn.realtime.act({ kind: 'activity' }, false);
   }
 
   async #loggedIn(creds: Credentials, signal: AbortSignal | undefined): Promise<Credentials> {
