@@ -156,6 +156,18 @@ export class ClientRealtime {
     for (const room of rooms ?? []) if (this.machine) this.apply({ kind: 'call', room, inCall: false }, tab);
   }
 
+  /**
+   * What a tab that starts relaying needs to know: a login dump of the current state (client
+   * id, presences, in-call flags, own presence), as realtime events.
+   */
+  snapshot(): RealtimeClientEvent[] {
+    const out: RealtimeClientEvent[] = [{ type: 'hello', clientId: this.clientId }];
+    for (const [user, presence] of this.presence.entries()) out.push({ type: 'presence', user, presence });
+    for (const room of this.inCall.flags.keys()) out.push({ type: 'in_call', room, flag: true });
+    out.push({ type: 'own_presence', presence: this.ownPresence }, { type: 'ready' });
+    return out;
+  }
+
   /** This tab's own lasting wishes (calls, presence choice), to hand to a new leader. */
   intents(): RealtimeAction[] {
     const out: RealtimeAction[] = [...(this.#calls.get(SELF) ?? [])].map((room) => ({

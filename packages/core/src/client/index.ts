@@ -27,6 +27,7 @@ export {
   type ParleyClientRealtimeOptions,
   type ParleyClientSyncOptions,
 } from './client-options.js';
+export { ClientRealtime, type RealtimeRelay } from './client-realtime.js';
 export {
   createFetchHttp,
   type FetchHttpOptions,
@@ -37,6 +38,7 @@ export type { HttpFunction, HttpMethod, HttpRequest, HttpResponse } from './http
 export { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.js';
 export { OutboxSender, type OutboxSenderOptions } from './outbox-sender.js';
 export { ParleyClient } from './parley-client.js';
+export { applyRealtimeAction, type RealtimeAction } from './realtime-actions.js';
 export {
   type ExponentialBackoffOptions,
   ExponentialBackoffPolicy,
@@ -49,6 +51,14 @@ export { Room, type RoomMember, type RoomSummary } from './room.js';
 export { RoomCache, type RoomCacheOptions } from './room-cache.js';
 export { RoomList, type RoomListChanges } from './room-list.js';
 export type { SyncNews, SyncNewsEvent, SyncNewsRoom } from './sync-news.js';
+export {
+  type LeaderElection,
+  type TabChannel,
+  type TabHooks,
+  type TabMessage,
+  TabShare,
+  type TabShareOptions,
+} from './tab-share.js';
 export { itemFromEvent, Timeline, type TimelineItem, type TimelineItemStatus } from './timeline.js';
 export { newTxnId } from './txn-id.js';
 export {

@@ -1,30 +1,15 @@
 import { EventEmitter } from 'eventemitter3';
 import { ParleyError, throwIfAborted } from '../errors.js';
-import { MemoryStore, type Store } from '../io.js';
-import type { ApiContext } from './api-request.js';
 import type { CreatedRoom, CreateRoomOptions, Credentials, ToDeviceMessages } from './api-types.js';
-import { type CallOptions, ClientApi } from './client-api.js';
-import {
-  ClientConnection,
-  type ClientConnectionOptions,
-  type RealtimeSendParams,
-} from './client-connection.js';
+import type { CallOptions, ClientApi } from './client-api.js';
+import type { ClientConnection, ClientConnectionOptions, RealtimeSendParams } from './client-connection.js';
 import type { ConnectionState, ParleyClientEvents } from './client-events.js';
-import {
-  DEFAULT_CLIENT_LIMITS,
-  type ParleyClientLimits,
-  type ParleyClientOptions,
-} from './client-options.js';
-import { ContactList } from './contact-list.js';
+import type { ParleyClientOptions } from './client-options.js';
+import { buildClientParts, type ClientParts } from './client-parts.js';
 import { loadOlder } from './history.js';
 import type { OutboxEntry } from './outbox.js';
-import { ExponentialBackoffPolicy } from './reconnect-policy.js';
 import type { Room } from './room.js';
-import { RoomActions } from './room-actions.js';
-import { RoomCache } from './room-cache.js';
-import { RoomList } from './room-list.js';
-import { SendQueue } from './send-queue.js';
-import { SessionKeeper } from './session-keeper.js';
+import type { TabHooks } from './tab-share.js';
 import type { TimelineItem } from './timeline.js';
 import { newTxnId } from './txn-id.js';
 
@@ -37,57 +22,33 @@ import { newTxnId } from './txn-id.js';
 export class ParleyClient extends EventEmitter<ParleyClientEvents> {
   /** The typed client API, for calls the facade does not wrap. */
   readonly api: ClientApi;
-  readonly #o: ParleyClientOptions;
-  readonly #store: Store;
-  readonly #rooms: RoomList;
-  readonly #cache: RoomCache;
-  readonly #send: SendQueue;
-  readonly #contacts: ContactList;
-  readonly #roomActions: RoomActions;
+  readonly #o: ClientParts['options'];
+  readonly #rooms: ClientParts['rooms'];
+  readonly #cache: ClientParts['cache'];
+  readonly #send: ClientParts['send'];
+  readonly #contacts: ClientParts['contacts'];
+  readonly #roomActions: ClientParts['roomActions'];
   readonly #conn: ClientConnection;
-  readonly #session: SessionKeeper;
+  readonly #session: ClientParts['session'];
   #started = false;
   #connection: ConnectionState = 'offline';
 
   constructor(options: ParleyClientOptions) {
     super();
-    this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
-    this.#store = options.store ?? new MemoryStore();
-    this.#session = new SessionKeeper(this.#store);
-    const limits: ParleyClientLimits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
-    const policy = options.reconnectPolicy ?? new ExponentialBackoffPolicy({ random: options.random });
-    const { clock, timers, random } = options;
-    const apiContext: ApiContext = {
-      ...{ http: options.http, baseUrl: this.#o.baseUrl, timers, random, retry: options.retry },
-      accessToken: () => this.#session.credentials?.accessToken,
-    };
-    this.api = new ClientApi(apiContext);
-    this.#rooms = new RoomList(limits.maxTimelineEvents);
-    this.#contacts = new ContactList(this.#store, this.#rooms);
-    this.#cache = new RoomCache({
-      ...{ store: this.#store, timers },
-      ...{ maxRooms: limits.cacheRooms, maxEvents: limits.cacheEvents },
-    });
     const emit = this.emit.bind(this) as ClientConnectionOptions['emit'];
-    this.#roomActions = new RoomActions(this.api, this.#rooms, emit);
-    this.#send = new SendQueue({
-      ...{ api: this.api, store: this.#store, rooms: this.#rooms, clock, timers, random, emit },
-      ...{ retryPolicy: policy, maxOutbox: limits.maxOutbox, sentMemory: limits.sentMemory },
-      userId: () => this.#session.credentials?.userId,
+    const parts = buildClientParts(options, emit, {
+      unauthorized: (e) => void this.#sessionEnded(e),
+      state: () => this.#updateConnection(),
     });
-    this.#conn = new ClientConnection({
-      options: this.#o,
-      apiContext,
-      api: this.api,
-      store: this.#store,
-      policy,
-      rooms: this.#rooms,
-      cache: this.#cache,
-      emit,
-      onAnswered: () => this.#send.kick(),
-      onUnauthorized: (e) => void this.#sessionEnded(e),
-      onState: () => this.#updateConnection(),
-    });
+    this.#o = parts.options;
+    this.#session = parts.session;
+    this.api = parts.api;
+    this.#rooms = parts.rooms;
+    this.#contacts = parts.contacts;
+    this.#cache = parts.cache;
+    this.#roomActions = parts.roomActions;
+    this.#send = parts.send;
+    this.#conn = parts.conn;
   }
 
   /** The logged-in device, or `undefined`. */
@@ -194,10 +155,32 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
       if ((e as ParleyError).code === 'aborted') throw e;
       this.emit('warning', e as ParleyError);
     }
-    await this.#wipe();
-    await this.#session.forget();
-    this.#updateConnection();
-    this.emit('session', undefined);
+    await this.#forgetUser();
+  }
+
+  /**
+   * Hooks for sharing one realtime connection and one login between the tabs of a browser
+   * (`TabShare`); not for apps.
+   *
+   * @internal
+   */
+  tabHooks(): TabHooks {
+    return {
+      realtime: this.#conn.realtime,
+      adoptStoredSession: async () => {
+        if (this.#session.credentials || !(await this.#session.restore())) return;
+        const creds = this.#session.credentials as unknown as Credentials;
+        this.#rooms.setUserHandle(creds.userId, creds.userHandle);
+        this.emit('session', creds);
+        await this.#connect(undefined);
+      },
+      dropSession: async () => {
+        if (!this.#session.credentials) return;
+        await this.#conn.stop();
+        this.#send.stop();
+        await this.#forgetUser();
+      },
+    };
   }
 
   /**
@@ -370,6 +353,13 @@ export class ParleyClient extends EventEmitter<ParleyClientEvents> {
     await this.#session.end();
     this.#updateConnection();
     this.emit('sessionEnded', error);
+    this.emit('session', undefined);
+  }
+
+  async #forgetUser(): Promise<void> {
+    await this.#wipe();
+    await this.#session.forget();
+    this.#updateConnection();
     this.emit('session', undefined);
   }
 
