@@ -115,7 +115,8 @@ describe('tab sync sessions', () => {
     const held = new Set<string>();
     return {
       held,
-      request: async (name: string, cb: () => Promise<unknown>) => {
+      request: async (name: string, a: unknown, b?: unknown) => {
+        const cb = (typeof a === 'function' ? a : b) as () => Promise<unknown>;
         held.add(name);
         return cb();
       },

@@ -2,6 +2,7 @@ import { type FetchHttpOptions, MemoryStore, ParleyClient, type ParleyClientOpti
 import { browserHttp } from './http.js';
 import { IdbStore } from './idb-store.js';
 import { browserClock, browserRandom, browserTimers } from './platform.js';
+import { shareTabs } from './share-tabs.js';
 import { tabSyncKey } from './tab-session.js';
 import { browserWebSocketFactory } from './websocket.js';
 
@@ -15,6 +16,11 @@ export interface BrowserClientOptions extends Partial<Omit<ParleyClientOptions, 
    */
   database?: string | false;
   httpOptions?: FetchHttpOptions;
+  /**
+   * Share one login and one realtime connection between the tabs of this browser
+   * ({@link shareTabs}; needs `BroadcastChannel` and Web Locks). Default true with a database.
+   */
+  shareTabs?: boolean;
 }
 
 /**
@@ -24,12 +30,12 @@ export interface BrowserClientOptions extends Partial<Omit<ParleyClientOptions, 
  * network hooks.
  */
 export function createClient(options: BrowserClientOptions): ParleyClient {
-  const { database, httpOptions, ...rest } = options;
+  const { database, httpOptions, shareTabs: share, ...rest } = options;
   const store =
     rest.store ?? (database === false ? new MemoryStore() : new IdbStore({ name: database ?? 'parley' }));
   // Each page its own sync session (tabs share the store): see tabSyncKey.
   const sessionKey = rest.sync?.sessionKey ?? tabSyncKey(store);
-  return new ParleyClient({
+  const client = new ParleyClient({
     http: browserHttp(httpOptions),
     webSocket: browserWebSocketFactory(),
     clock: browserClock,
@@ -39,4 +45,6 @@ export function createClient(options: BrowserClientOptions): ParleyClient {
     store,
     sync: { ...rest.sync, sessionKey },
   });
+  if (share ?? database !== false) shareTabs(client, { name: database || 'parley' });
+  return client;
 }
