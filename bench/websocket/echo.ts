@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { builtEchoServer, fmt, machine, ROOT, table, versus } from './harness.js';
 
-const TRIALS = 7;
+const TRIALS = 11;
 
 function startServer(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {

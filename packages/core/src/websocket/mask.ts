@@ -1,7 +1,7 @@
 // Payloads shorter than this are unmasked a byte at a time (four per step): creating the
 // Uint32Array view costs more than the word loop saves on a few words. Measured with
 // bench/websocket/unmask.ts; see docs/websocket.md.
-const WORD_THRESHOLD = 64;
+const WORD_THRESHOLD = 128;
 
 const keyBytes = new Uint8Array(4);
 const keyWord = new Uint32Array(keyBytes.buffer);

@@ -66,6 +66,25 @@ describe('backpressure', () => {
   }, 60_000);
 });
 
+describe('protocol failures over a real socket', () => {
+  it('answers an unmasked frame with close 1002 and closes the TCP connection', async () => {
+    echo = await startEchoServer({ keepAlive: false });
+    const client = await rawClient(echo.port);
+    const [ws] = [...echo.connections];
+    const serverSaw = new Promise<number>((resolve) => ws?.once('close', (code) => resolve(code)));
+    const received: Buffer[] = [];
+    client.on('data', (d) => received.push(d));
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    client.write(Buffer.from([0x81, 0x02, 0x68, 0x69])); // "hi", unmasked
+    expect(await serverSaw).toBe(1002);
+    await ended;
+    const bytes = Buffer.concat(received);
+    expect(bytes[0]).toBe(0x88); // a close frame…
+    expect(bytes.readUInt16BE(2)).toBe(1002); // …with code 1002
+    client.destroy();
+  });
+});
+
 describe('keep-alive', () => {
   it('pings a silent peer and drops it with 1006 when it never answers', async () => {
     echo = await startEchoServer({ keepAlive: { intervalMs: 100, timeoutMs: 100 } });

@@ -53,8 +53,11 @@ export interface NodeWebSocketOptions {
   maxBufferedAmount?: number;
   /** Level-2 or level-3 receive handlers, for streaming (see docs/websocket.md). */
   handlers?: NodeWebSocketLowLevelHandlers;
+  /** Time source for the codec's deadlines. Default `nodeClock`. */
   clock?: Clock;
+  /** Timer source for the connection's one timer. Default `nodeTimers`. */
   timers?: Timers;
+  /** Masking keys in the client role. Default `nodeRandom` (node:crypto). */
   random?: Random;
 }
 
@@ -231,10 +234,12 @@ export class NodeWebSocket extends EventEmitter<NodeWebSocketEvents> {
     return this.#after(this.#conn.messageEnd(payload));
   }
 
+  /** Sends a ping (at most 125 bytes); the `pong` event reports the answer. */
   ping(payload?: string | Uint8Array): boolean {
     return this.#after(this.#conn.ping(payload));
   }
 
+  /** Sends an unsolicited pong (pings are answered automatically). */
   pong(payload?: string | Uint8Array): boolean {
     return this.#after(this.#conn.pong(payload));
   }
