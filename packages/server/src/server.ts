@@ -12,6 +12,7 @@ import { addRoomRoutes } from './api/room-routes.js';
 import { authenticate } from './auth/authenticator.js';
 import { defaultConfig, type ServerConfig } from './config/options.js';
 import { ConfigError } from './config/resolve-config.js';
+import { installFederation } from './federation/federation.js';
 import type { Handler } from './http/handler.js';
 import { HttpApp } from './http/http-app.js';
 import { Router } from './http/router.js';
@@ -199,6 +200,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     };
     installRealtime(parley, { clock, random });
     await installSync(parley, { clock, random });
+    installFederation(parley, { clock, random });
     return parley;
   } catch (err) {
     if (http?.listening) {

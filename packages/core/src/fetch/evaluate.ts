@@ -28,7 +28,13 @@ export function evaluateNext<P extends FetchPdu>(ctx: FetchContext<P>): FetchOut
   let out: FetchOutput<P>;
   if (verdict.ok) {
     metrics.evaluated++;
-    out = { type: 'evaluated', roomId: node.roomId, pdu: node.pdu, ...context };
+    out = {
+      type: 'evaluated',
+      roomId: node.roomId,
+      pdu: node.pdu,
+      ...context,
+      backfilled: node.mode === 'backfill',
+    };
   } else {
     metrics.rejected++;
     out = {

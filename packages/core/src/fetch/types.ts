@@ -184,6 +184,8 @@ export type FetchOutput<P extends FetchPdu = FetchPdu> =
       outlier: boolean;
       missingPrevs: string[];
       redacted: boolean;
+      /** True when the event came from `backfill` (history older than what we held). */
+      backfilled: boolean;
     }
   /** Store this event as rejected (so it is not fetched again); it failed authorization. */
   | { type: 'rejected'; eventId: string; roomId: string; pdu: P; reason: string }

@@ -66,7 +66,8 @@ export function addRoomRoutes(router: Router<Handler>, deps: ApiDeps): void {
     const me = await ctx.auth();
     const roomId = roomIdParam(ctx);
     await ctx.body({ allowEmpty: true });
-    const room = await rooms.join(roomId, me.userId);
+    const via = ctx.query.getAll('server_name').filter((v) => v.length > 0 && v.length <= MAX_ID_BYTES);
+    const room = await rooms.join(roomId, me.userId, via);
     return { body: { room_id: room.roomId, room_handle: room.handle } };
   };
   router.add('POST', `${V3}/join/:roomId`, join);
@@ -142,7 +143,13 @@ export function addRoomRoutes(router: Router<Handler>, deps: ApiDeps): void {
     const limit = parseLimit(ctx.query.get('limit'), deps.config.messagesMaxLimit);
     const from = ctx.query.get('from') ?? undefined;
     await rooms.requireJoined(roomId, me.userId);
-    return { body: await readMessages(deps.storage, { roomId, dir, limit, from }) };
+    const req = { roomId, dir, limit, from } as const;
+    let page = await readMessages(deps.storage, req);
+    // Paged back past the oldest event held: ask the room's other servers for older history.
+    if (dir === 'b' && page.end === undefined && (await rooms.fillHistory(roomId, limit))) {
+      page = await readMessages(deps.storage, req);
+    }
+    return { body: page };
   });
 
   router.add('GET', `${V3}/joined_rooms`, async (ctx) => {

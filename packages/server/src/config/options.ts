@@ -3,11 +3,13 @@
  * table is the one source the flag parser, the env and file readers, and the docs test use.
  */
 
+import { type FederationConfig, FEDERATION_OPTIONS } from '../federation/federation-options.js';
+
 /** Log levels of pino, plus `silent`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The resolved configuration of a Parley server. */
-export interface ServerConfig {
+export interface ServerConfig extends FederationConfig {
   /** TCP port to listen on; 0 picks a free port. */
   port: number;
   /** Interface to listen on. */
@@ -217,6 +219,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { key: 'toDeviceMaxMessages', env: 'PARLEY_TO_DEVICE_MAX_MESSAGES', kind: int(1, 100_000), default: 1000 },
   { key: 'toDeviceMaxQueued', env: 'PARLEY_TO_DEVICE_MAX_QUEUED', kind: int(1, 10_000_000), default: 10_000 },
+  ...FEDERATION_OPTIONS,
 ];
 
 /** The defaults of every setting. */

@@ -42,6 +42,14 @@ export interface CreateRoomOptions {
 /** Called with every event the service stores, after its commit. */
 export type StoredEventListener = (event: StoredEvent) => void;
 
+/** What federation plugs into the room service (see `federation/federation.ts`). */
+export interface RoomFederationHooks {
+  /** Joins a room held by other servers (make_join/send_join through `via`, then the room's server). */
+  joinRemote(roomId: string, userId: string, via: readonly string[]): Promise<RoomRecord>;
+  /** Pages older history of a room in from other servers; true when some was stored. */
+  fillHistory(roomId: string, limit: number): Promise<boolean>;
+}
+
 /** A state slot as a {@link StateKeyRef}. */
 const ref = (type: string, sk = ''): StateKeyRef => ({ type, stateKey: sk });
 
@@ -61,6 +69,7 @@ export class RoomService {
   readonly #deps: RoomServiceDeps;
   readonly #locks = new KeyedMutex();
   readonly #listeners: StoredEventListener[] = [];
+  #federation: RoomFederationHooks | undefined;
 
   constructor(deps: RoomServiceDeps) {
     this.#deps = deps;
@@ -75,12 +84,27 @@ export class RoomService {
     for (const e of events) for (const l of this.#listeners) l(e);
   }
 
+  /** Hands an event stored by someone else (federation) to the listeners. */
+  announceStored(event: StoredEvent): void {
+    this.#emit([event]);
+  }
+
+  /** Plugs federation in: remote joins and history backfill. */
+  setFederationHooks(hooks: RoomFederationHooks): void {
+    this.#federation = hooks;
+  }
+
+  /** Pages older history of a room in from other servers (false without federation). */
+  fillHistory(roomId: string, limit: number): Promise<boolean> {
+    return this.#federation?.fillHistory(roomId, limit) ?? Promise.resolve(false);
+  }
+
   /** The room, or `404 M_NOT_FOUND`. */
   async requireRoom(roomId: string): Promise<RoomRecord> {
     const room = await this.#deps.storage.getRoom(roomId);
     if (room) return room;
     if (serverNameOf(roomId) !== this.#deps.serverName) {
-      throw notFound('Unknown room: rooms of other servers need federation, which is not supported yet');
+      throw notFound('Unknown room: a room of another server must be joined first');
     }
     throw notFound('Unknown room');
   }
@@ -128,8 +152,17 @@ export class RoomService {
     return result.room;
   }
 
-  /** Joins a local room (no event when already joined). */
-  async join(roomId: string, userId: string): Promise<RoomRecord> {
+  /**
+   * Joins a room (no event when already joined). A room of another server that no user of ours is
+   * in is joined over federation, through `via` and then the room id's server.
+   */
+  async join(roomId: string, userId: string, via: readonly string[] = []): Promise<RoomRecord> {
+    const { storage, serverName } = this.#deps;
+    if (this.#federation !== undefined && serverNameOf(roomId) !== serverName) {
+      const known = await storage.getRoom(roomId);
+      const ours = known && (await storage.getRoomServers(roomId)).some((s) => s.name === serverName);
+      if (!ours) return this.#federation.joinRemote(roomId, userId, via);
+    }
     const room = await this.requireRoom(roomId);
     await this.#locks.run(roomId, async () => {
       if ((await this.membership(roomId, userId)) === 'join') return;
@@ -184,7 +217,7 @@ export class RoomService {
   async #checkInvitee(userId: string): Promise<void> {
     if (serverNameOf(userId) !== this.#deps.serverName) {
       throw invalidParam(
-        `Cannot invite ${userId}: users of other servers need federation (not supported yet)`,
+        `Cannot invite ${userId}: invites over federation are not supported yet (the user can join a public room)`,
       );
     }
     if (!(await this.#deps.storage.getUser(userId))) throw notFound(`Unknown user ${userId}`);

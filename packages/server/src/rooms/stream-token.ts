@@ -18,7 +18,11 @@ export function encodeStreamToken(n: number): string {
  * @throws `400 M_INVALID_PARAM` for anything that is not a token this server made.
  */
 export function decodeStreamToken(token: string): number {
-  const m = /^t(\d{1,15})$/.exec(token);
-  if (!m) throw invalidParam(`Invalid pagination token: ${JSON.stringify(token.slice(0, 64))}`);
-  return Number(m[1]);
+  // Negative orderings are history paged in from other servers (federation backfill).
+  const m = /^t(-?\d{1,16})$/.exec(token);
+  const n = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw invalidParam(`Invalid pagination token: ${JSON.stringify(token.slice(0, 64))}`);
+  }
+  return n;
 }

@@ -4,6 +4,7 @@
  * committed.
  */
 import type { PDU, StateEntry } from '@parley/core';
+import type { FederationStorage } from './federation-storage.js';
 import type { RealtimeStorage } from './realtime-storage.js';
 import type { SyncStorage } from './sync-storage.js';
 
@@ -79,7 +80,7 @@ export interface RoomEventsQuery {
 export type HandleFactory = () => string;
 
 /** The server's storage. */
-export interface Storage extends RealtimeStorage, SyncStorage {
+export interface Storage extends RealtimeStorage, SyncStorage, FederationStorage {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** A value of the server's own key-value table (e.g. `server_name`). */

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { FEDERATION_MIGRATION_SQL } from './sqlite-federation.js';
 import { REALTIME_TABLES_SQL } from './sqlite-realtime.js';
 import { SYNC_MIGRATION_SQL } from './sync-migration.js';
 
@@ -94,6 +95,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'contacts, realtime tickets', sql: REALTIME_TABLES_SQL },
   { version: 3, name: 'sync: to-device messages and txn ids', sql: SYNC_MIGRATION_SQL },
+  { version: 4, name: 'federation: rejected events, state by depth', sql: FEDERATION_MIGRATION_SQL },
 ];
 
 /**

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { PDU, StateEntry } from '@parley/core';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { matrixError } from '../../http/matrix-errors.js';
+import type { FederatedEventMode, RoomServerRecord } from '../federation-storage.js';
 import type { AddContactResult, RealtimeTicketRecord, UserHandleRecord } from '../realtime-storage.js';
 import type {
   AccessTokenRecord,
@@ -19,6 +20,7 @@ import type {
 } from '../storage.js';
 import type { RoomHead, ToDeviceAddResult, ToDeviceBounds, ToDeviceRecord } from '../sync-storage.js';
 import { applyMigrations } from './migrations.js';
+import { SqliteFederationTables } from './sqlite-federation.js';
 import { SqliteRealtimeTables } from './sqlite-realtime.js';
 import { SqliteSyncStore } from './sqlite-sync-store.js';
 
@@ -52,12 +54,14 @@ export class SqliteStorage implements Storage {
   readonly #s: Record<string, Statement>;
   readonly #rt: SqliteRealtimeTables;
   readonly #sync: SqliteSyncStore;
+  readonly #fed: SqliteFederationTables;
   #closed = false;
 
   private constructor(db: Database) {
     this.#db = db;
     this.#rt = new SqliteRealtimeTables(db);
     this.#sync = new SqliteSyncStore(db);
+    this.#fed = new SqliteFederationTables(db);
     const p = (sql: string): Statement => db.prepare(sql);
     this.#s = {
       ping: p('SELECT 1'),
@@ -388,6 +392,45 @@ export class SqliteStorage implements Storage {
 
   getMaxToDevicePosition(): Promise<number> {
     return this.#sync.getMaxToDevicePosition();
+  }
+
+  // Federation (sqlite-federation.ts).
+  async storeFederatedEvent(
+    roomId: string,
+    event: NewEvent,
+    mode: FederatedEventMode,
+  ): Promise<StoredEvent | undefined> {
+    return this.#fed.storeFederatedEvent(roomId, event, mode);
+  }
+
+  async storeRejectedEvent(
+    roomId: string,
+    eventId: string,
+    json: string,
+    reason: string,
+    ts: number,
+  ): Promise<void> {
+    this.#fed.storeRejectedEvent(roomId, eventId, json, reason, ts);
+  }
+
+  async getEventStatus(ids: readonly string[]): Promise<{ stored: Set<string>; rejected: Set<string> }> {
+    return this.#fed.getEventStatus(ids);
+  }
+
+  async getEvents(ids: readonly string[]): Promise<StoredEvent[]> {
+    return this.#fed.getEvents(ids);
+  }
+
+  async getRoomServers(roomId: string): Promise<RoomServerRecord[]> {
+    return this.#fed.getRoomServers(roomId);
+  }
+
+  async getBackwardExtremities(roomId: string, limit: number): Promise<string[]> {
+    return this.#fed.getBackwardExtremities(roomId, limit);
+  }
+
+  async getStateBeforeDepth(roomId: string, depth: number): Promise<StoredEvent[]> {
+    return this.#fed.getStateBeforeDepth(roomId, depth);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPublicRoom,
+  type FedNode,
+  joinVia,
+  messageBodies,
+  send,
+  startFedNode,
+  waitFor,
+} from './fed-helpers.js';
+
+describe('a room spanning three servers (in-process, loopback)', () => {
+  let a: FedNode;
+  let b: FedNode;
+  let c: FedNode;
+  let roomId: string;
+
+  beforeAll(async () => {
+    a = await startFedNode('alice');
+    b = await startFedNode('bob');
+    c = await startFedNode('carol');
+    roomId = await createPublicRoom(a);
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+  });
+
+  it('users of B and C join a room of A over federation', async () => {
+    const jb = await joinVia(b, roomId, a.name);
+    expect(jb.status, jb.text).toBe(200);
+    expect(jb.json.room_id).toBe(roomId);
+    const jc = await joinVia(c, roomId, a.name);
+    expect(jc.status, jc.text).toBe(200);
+  });
+
+  it('messages from each server reach the other two, in order', async () => {
+    const plan: [FedNode, string][] = [
+      [a, 'from A 1'],
+      [b, 'from B 1'],
+      [c, 'from C 1'],
+      [a, 'from A 2'],
+    ];
+    const expected: string[] = [];
+    for (const [i, [node, body]] of plan.entries()) {
+      await send(node.url, node.user, roomId, body, `t${i}`);
+      expected.push(body);
+      // Each message is seen everywhere before the next is sent, so the order is causal.
+      for (const other of [a, b, c]) {
+        await waitFor(
+          async () =>
+            (await messageBodies(other.url, other.user, roomId)).includes(body) ? true : undefined,
+          15_000,
+          `${body} on ${other.name}`,
+        );
+      }
+    }
+    for (const node of [a, b, c]) {
+      expect(await messageBodies(node.url, node.user, roomId)).toEqual(expected);
+    }
+  }, 60_000);
+});
