@@ -3,7 +3,7 @@ import { nodeTimers } from '@parley/transport-node';
 import { Counter, Gauge } from 'prom-client';
 import type { ParleyServer } from '../server.js';
 import { MembershipFeed } from './membership-feed.js';
-import { REALTIME_PATH, realtimeSettings } from './realtime-config.js';
+import { REALTIME_CLOSE_WAIT_MS, REALTIME_PATH, realtimeSettings } from './realtime-config.js';
 import { realtimeUpgradeHandler } from './realtime-endpoint.js';
 import { RealtimeHub } from './realtime-hub.js';
 import { addRealtimeRoutes } from './realtime-routes.js';
@@ -79,6 +79,7 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
       maxBufferedBytes: settings.maxBufferedBytes,
     }),
   );
-  server.onClose(() => hub.close(config.shutdownTimeoutMs));
+  // Clients get a moment to answer the close; then their sockets are cut, within the shutdown time.
+  server.onClose(() => hub.close(Math.min(config.shutdownTimeoutMs, REALTIME_CLOSE_WAIT_MS)));
   return { hub, feed, tickets };
 }

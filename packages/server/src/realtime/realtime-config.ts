@@ -7,6 +7,9 @@ export const REALTIME_TICKET_TTL_MS = 30_000;
 /** Unexpired tickets one user may hold; one more is answered `429 M_LIMIT_EXCEEDED`. */
 export const MAX_REALTIME_TICKETS_PER_USER = 32;
 
+/** At shutdown, how long clients get to answer the close (1001) before their sockets are cut. */
+export const REALTIME_CLOSE_WAIT_MS = 2_000;
+
 /** The path of the realtime WebSocket endpoint. */
 export const REALTIME_PATH = '/_parley/v1/realtime';
 

@@ -29,6 +29,12 @@ export interface RealtimeHubDeps {
   logger: Logger;
   /** Called when a connection closes for being too slow (metrics). */
   onTooSlow?: (peer: RealtimePeer) => void;
+  /**
+   * Runs `callback` once the current I/O is handled (default `setImmediate`). The router's output
+   * is sent then, not after each message, so that what every socket read of this event-loop turn
+   * produced for a connection leaves in one WebSocket message and one write.
+   */
+  defer?: (callback: () => void) => void;
 }
 
 interface HubConn {
@@ -62,10 +68,17 @@ export class RealtimeHub {
   #timer: TimerId | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #closing = false;
+  #drainScheduled = false;
+  readonly #defer: (callback: () => void) => void;
+  readonly #scheduledDrain = (): void => {
+    this.#drainScheduled = false;
+    this.#drain();
+  };
 
   constructor(deps: RealtimeHubDeps) {
     this.#deps = deps;
     this.router = deps.router;
+    this.#defer = deps.defer ?? setImmediate;
   }
 
   /** Open sockets (including those finishing a close handshake). */
@@ -88,7 +101,7 @@ export class RealtimeHub {
       } else {
         this.router.handleMessage(id, data, this.#deps.clock.now());
       }
-      this.#drain();
+      this.#scheduleDrain();
     });
     ws.on('error', (err) => this.#deps.logger.debug({ err, connId: id }, 'realtime socket error'));
     ws.on('close', () => {
@@ -120,8 +133,9 @@ export class RealtimeHub {
   }
 
   /**
-   * Closes every connection with 1001 and resolves when their sockets are gone or after
-   * `timeoutMs`; new sockets are closed as they attach.
+   * Closes every connection with 1001 and resolves when their sockets are gone; sockets still
+   * open after `timeoutMs` (a peer that vanished without a close frame) are cut. New sockets are
+   * closed as they attach.
    */
   async close(timeoutMs: number): Promise<void> {
     this.#closing = true;
@@ -129,17 +143,20 @@ export class RealtimeHub {
       if (!c.done) this.#finish(c, WS_CLOSE_GOING_AWAY, 'server shutting down');
     this.#drain();
     this.#clearTimer();
-    if (this.#conns.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const t = this.#deps.timers.set(done, timeoutMs);
-      const self = this;
-      function done(): void {
-        self.#deps.timers.clear(t);
-        self.#closedWaiters.delete(done);
-        resolve();
-      }
-      this.#closedWaiters.add(done);
-    });
+    if (this.#conns.size > 0) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#closedWaiters.delete(done);
+          resolve();
+        };
+        // A referenced timer (not the injected, unreferenced ones): shutdown must not let the
+        // process end before the sockets are closed.
+        const timer = setTimeout(done, timeoutMs);
+        this.#closedWaiters.add(done);
+      });
+    }
+    for (const c of [...this.#conns.values()]) c.ws.terminate();
   }
 
   /** Drops the router's state of `conn`, and everything queued for it, and closes the socket. */
@@ -156,6 +173,12 @@ export class RealtimeHub {
    */
   flush(): void {
     this.#drain();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    this.#defer(this.#scheduledDrain);
   }
 
   /** Sends everything the router has queued, then re-arms the timer. */

@@ -4,8 +4,8 @@ import { OP_HELLO, OP_RTMSG, OP_SETPRES } from '@parley/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { call, startTestServer, type TestUser, V3 } from '../helpers.js';
-import { makeRoom, users } from './fixtures.js';
+import { call, spawnServer, startTestServer, type TestUser, tempDir, V3 } from '../helpers.js';
+import { makeRoom, settle, users } from './fixtures.js';
 import { barrier, onlineRt, RtClient, refusedUpgrade, rtmsg, rtUrl, ticketFor, ZERO } from './rt-client.js';
 
 let t: Awaited<ReturnType<typeof startTestServer>>;
@@ -236,6 +236,23 @@ describe('limits of the endpoint', () => {
       expect((await c.waitClosed()).code).toBe(1009);
     } finally {
       await s.stop();
+    }
+  });
+
+  it('finishes a shutdown of `parley serve` when a client vanished without a close frame', async () => {
+    const d = tempDir();
+    try {
+      const p = await spawnServer(['--data-dir', d.dir], { PARLEY_LOG_LEVEL: 'info' });
+      const [u] = await users(p.url, 'vanished');
+      const c = await onlineRt(p.url, u!);
+      c.ws.terminate();
+      await settle(200);
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toEqual({ code: 0, signal: null });
+      // The shutdown ran to its end (it closes the database last), not cut short.
+      expect(p.output()).toContain('"msg":"server stopped"');
+    } finally {
+      await d.cleanup();
     }
   });
 
