@@ -68,3 +68,18 @@ export { openStorage, type StorageConfig } from './storage/open-storage.js';
 export type * from './storage/realtime-storage.js';
 export { type SqliteOptions, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';
+export type * from './storage/sync-storage.js';
+export {
+  type InstallSyncOptions,
+  installSync,
+  StorageSyncSource,
+  SyncIndexes,
+  SyncPositions,
+  SyncService,
+  type SyncServiceDeps,
+  type SyncSettings,
+  type SyncTiming,
+  syncServiceOf,
+  syncSettings,
+  TypingTable,
+} from './sync/index.js';
