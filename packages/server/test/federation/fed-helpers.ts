@@ -1,4 +1,4 @@
-import type { StartServerOptions } from '../../src/index.js';
+import type { ParleyServer, StartServerOptions } from '../../src/index.js';
 import { type Answer, call, register, roomPath, startTestServer, type TestUser, V3 } from '../helpers.js';
 
 /** Fast federation settings for tests (short waits and retries). */
@@ -13,6 +13,7 @@ export const FAST_FEDERATION: StartServerOptions = {
 
 /** A server named `127.0.0.1:PORT` (its federation address), with a user. */
 export interface FedNode {
+  server: ParleyServer;
   url: string;
   name: string;
   user: TestUser;
@@ -22,7 +23,7 @@ export interface FedNode {
 export async function startFedNode(username: string, options: StartServerOptions = {}): Promise<FedNode> {
   const { server, stop } = await startTestServer({ ...FAST_FEDERATION, ...options, serverName: undefined });
   const user = await register(server.url, username);
-  return { url: server.url, name: server.serverName, user, stop };
+  return { server, url: server.url, name: server.serverName, user, stop };
 }
 
 /** Polls `check` until it returns a value (not undefined) or `ms` pass. */
