@@ -43,8 +43,39 @@ export default defineConfig({
           root: 'packages/server',
           environment: 'node',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['src/storage/postgres/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The server tests again on PostgreSQL (test/test-database.ts): one schema per data dir.
+        // Unit tests that never touch storage run in `server` only.
+        resolve: source,
+        ssr: { resolve: { conditions: ['@parley/source'], externalConditions: ['@parley/source'] } },
+        test: {
+          name: 'server-pg',
+          root: 'packages/server',
+          environment: 'node',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['src/storage/sqlite/**', 'src/http/**', 'src/websocket/**', 'test/config.test.ts'],
+          env: { PARLEY_TEST_DATABASE: 'postgres' },
+          globalSetup: ['test/pg-global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // The demo web app in Debian's Chromium against `parley serve` from the build (see
+        // docs/demo.md); the global setup builds it when dist is missing or stale.
+        test: {
+          name: 'e2e',
+          root: 'packages/server',
+          environment: 'node',
+          include: ['test/e2e/**/*.e2e.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, register, startTestServer, TEST_SERVER_NAME, V3 } from './helpers.js';
+import { queryRows } from './test-database.js';
 
 describe('accounts: register, login, logout, whoami', () => {
   let base: string;
@@ -99,22 +98,20 @@ describe('accounts: register, login, logout, whoami', () => {
     const u2 = await call(base, 'POST', `${V3}/register`, {
       body: { username: 'frank', password: 'pw-erin' },
     });
-    const db = new Database(join(dir, 'parley.db'), { readonly: true });
-    try {
-      const tokens = db.prepare('SELECT token_hash FROM access_tokens').all() as { token_hash: string }[];
-      expect(tokens.length).toBeGreaterThan(0);
-      expect(tokens.some((t) => t.token_hash === u1.token)).toBe(false);
-      expect(tokens.every((t) => /^[0-9a-f]{64}$/.test(t.token_hash))).toBe(true);
-      const hashes = db
-        .prepare('SELECT password_hash FROM users WHERE localpart IN (?, ?)')
-        .all('erin', 'frank') as { password_hash: string }[];
-      expect(hashes).toHaveLength(2);
-      for (const h of hashes) expect(h.password_hash).toMatch(/^scrypt\$10\$8\$1\$/);
-      // Same password, different salt: different hashes.
-      expect(hashes[0]!.password_hash).not.toBe(hashes[1]!.password_hash);
-    } finally {
-      db.close();
-    }
+    const tokens = await queryRows<{ token_hash: string }>(dir, 'SELECT token_hash FROM access_tokens');
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.some((t) => t.token_hash === u1.token)).toBe(false);
+    expect(tokens.every((t) => /^[0-9a-f]{64}$/.test(t.token_hash))).toBe(true);
+    const hashes = await queryRows<{ password_hash: string }>(
+      dir,
+      'SELECT password_hash FROM users WHERE localpart IN (?, ?)',
+      'erin',
+      'frank',
+    );
+    expect(hashes).toHaveLength(2);
+    for (const h of hashes) expect(h.password_hash).toMatch(/^scrypt\$10\$8\$1\$/);
+    // Same password, different salt: different hashes.
+    expect(hashes[0]!.password_hash).not.toBe(hashes[1]!.password_hash);
     expect(u2.status).toBe(200);
   });
 

@@ -127,12 +127,6 @@ describe('parley CLI exit codes', () => {
     ['bad port', ['serve', '--port', 'abc'], {}, /--port: expected an integer/],
     ['bad env value', ['serve'], { PARLEY_LOG_LEVEL: 'chatty' }, /PARLEY_LOG_LEVEL/],
     [
-      'postgres not supported yet',
-      ['serve', '--port', '0', '--data-dir', 'pg', '--database', 'postgres://u@localhost/parley'],
-      {},
-      /not supported yet/,
-    ],
-    [
       'redis not supported yet',
       ['serve', '--port', '0', '--redis', 'redis://localhost'],
       {},
@@ -143,6 +137,24 @@ describe('parley CLI exit codes', () => {
     const r = run(args, env);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('exits 1 naming the PostgreSQL it cannot reach, without its password', () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const r = run([
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      'pg',
+      '--database',
+      'postgres://u:hunter2@127.0.0.1:1/p',
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /cannot open PostgreSQL database postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/p: .*ECONNREFUSED/,
+    );
+    expect(r.stderr).not.toContain('hunter2');
   });
 
   it('--help exits 0 and lists the settings', () => {

@@ -5,11 +5,27 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ParleyServer, type StartServerOptions, startServer } from '../src/index.js';
+import { databaseUrlFor, releaseDatabase, TEST_BACKEND } from './test-database.js';
 
-/** A fresh temporary directory, removed by the returned `cleanup`. */
-export function tempDir(prefix = 'parley-test-'): { dir: string; cleanup: () => void } {
+/**
+ * A fresh temporary directory, removed by the returned `cleanup` (which also drops the
+ * directory's PostgreSQL schema in the `server-pg` run; await it when that matters).
+ */
+export function tempDir(prefix = 'parley-test-'): { dir: string; cleanup: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+      return releaseDatabase(dir);
+    },
+  };
+}
+
+/** The database settings of a test server on `dir`: none on SQLite, its own schema on PostgreSQL. */
+async function testDatabase(dir: string, options: StartServerOptions): Promise<StartServerOptions> {
+  if (TEST_BACKEND === 'sqlite' || options.database !== undefined) return {};
+  return { database: await databaseUrlFor(dir), databasePoolSize: 4 };
 }
 
 /** The server name test servers use. */
@@ -19,7 +35,7 @@ export const TEST_SERVER_NAME = 'test.local';
 export async function startTestServer(
   options: StartServerOptions = {},
 ): Promise<{ server: ParleyServer; dir: string; stop: () => Promise<void> }> {
-  const t = options.dataDir ? { dir: options.dataDir, cleanup: () => {} } : tempDir();
+  const t = options.dataDir ? { dir: options.dataDir, cleanup: async () => {} } : tempDir();
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',
@@ -28,6 +44,7 @@ export async function startTestServer(
     scryptCost: 10,
     loginBurst: 10_000,
     loginPerMinute: 10_000,
+    ...(await testDatabase(t.dir, options)),
     ...options,
     dataDir: t.dir,
   });
@@ -36,7 +53,7 @@ export async function startTestServer(
     dir: t.dir,
     stop: async () => {
       await server.close();
-      t.cleanup();
+      await t.cleanup();
     },
   };
 }
@@ -132,9 +149,16 @@ export interface ServerProcess {
 
 /** Spawns `parley serve ARGS` from source and waits for its "listening on" line. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  // On PostgreSQL a data dir stands for its schema too, so a restart on it finds its data.
+  const at = args.indexOf('--data-dir');
+  const dataDir = (at >= 0 ? args[at + 1] : undefined) ?? './data';
+  const database =
+    TEST_BACKEND === 'postgres' && !args.includes('--database') && env.PARLEY_DATABASE === undefined
+      ? { PARLEY_DATABASE: await databaseUrlFor(dataDir), PARLEY_DATABASE_POOL_SIZE: '4' }
+      : {};
   const child = spawn(process.execPath, cliArgs('serve', '--port', '0', ...args), {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PARLEY_SCRYPT_COST: '10', PARLEY_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PARLEY_SCRYPT_COST: '10', PARLEY_LOG_LEVEL: 'warn', ...database, ...env },
   });
   let out = '';
   let err = '';

@@ -128,6 +128,9 @@ export class SyncService {
     options: { signal?: AbortSignal; startedAt?: bigint } = {},
   ): Promise<SyncResponseBody> {
     const started = options.startedAt ?? process.hrtime.bigint();
+    // Events stored before this request arrived are indexed first: their indexing may still wait
+    // on a storage read (a real round trip on PostgreSQL), and a client must read its own writes.
+    await this.#positions.serial(async () => undefined);
     const now = this.#deps.clock.now();
     // While the server shuts down nobody waits: the answer goes out before connections close.
     const request = this.#closing ? { ...req, timeout: 0 } : req;

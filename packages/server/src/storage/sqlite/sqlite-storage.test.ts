@@ -109,16 +109,13 @@ describe('openStorage', () => {
     expect(statSync(join(d, 'nested', 'other.db')).isFile()).toBe(true);
   });
 
-  it('refuses postgres (not supported yet) and unknown schemes with a ConfigError', () => {
+  it('refuses unknown schemes and an empty sqlite: path with a ConfigError', async () => {
     const d = dir();
-    expect(() =>
-      openStorage({ dataDir: d, database: 'postgres://u@h/db', sqliteSynchronous: 'full' }),
-    ).toThrow(ConfigError);
-    expect(() =>
-      openStorage({ dataDir: d, database: 'postgres://u@h/db', sqliteSynchronous: 'full' }),
-    ).toThrow(/not supported yet/);
-    expect(() => openStorage({ dataDir: d, database: 'mysql://x', sqliteSynchronous: 'full' })).toThrow(
-      ConfigError,
+    await expect(
+      openStorage({ dataDir: d, database: 'mysql://x', sqliteSynchronous: 'full' }),
+    ).rejects.toThrow(ConfigError);
+    await expect(openStorage({ dataDir: d, database: 'sqlite:', sqliteSynchronous: 'full' })).rejects.toThrow(
+      /no path/,
     );
   });
 });

@@ -1,0 +1,218 @@
+import type { PDU, StateEntry } from '@parley/core';
+import type pg from 'pg';
+import { appendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
+import type { Extremity, NewEvent, RoomEventsQuery, StateKeyRef, StoredEvent, TxnKey } from '../storage.js';
+
+/** Something that runs queries: the pool, or one connection inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+interface EventRow {
+  stream_ordering: number;
+  event_id: string;
+  json: string;
+}
+
+const rowToEvent = (r: EventRow): StoredEvent => ({
+  streamOrdering: r.stream_ordering,
+  eventId: r.event_id,
+  event: JSON.parse(r.json) as PDU,
+});
+
+// Named statements are parsed once per connection and then reused.
+const SQL = {
+  lockRoom: { name: 'parley_lock_room', text: 'SELECT 1 FROM rooms WHERE room_id = $1 FOR UPDATE' },
+  insertTxn: {
+    name: 'parley_insert_txn',
+    text: `INSERT INTO txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT DO NOTHING`,
+  },
+  takeExtremities: {
+    name: 'parley_take_extremities',
+    text: 'DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = ANY($2::text[])',
+  },
+  insertEdges: {
+    name: 'parley_insert_edges',
+    text: `INSERT INTO event_edges (event_id, prev_event_id) SELECT $1, unnest($2::text[])
+      ON CONFLICT DO NOTHING`,
+  },
+  insertExtremity: {
+    name: 'parley_insert_extremity',
+    text: `INSERT INTO forward_extremities (room_id, event_id, depth) VALUES ($1, $2, $3)
+      ON CONFLICT (room_id, event_id) DO UPDATE SET depth = excluded.depth`,
+  },
+  upsertState: {
+    name: 'parley_upsert_state',
+    text: `INSERT INTO current_state (room_id, type, state_key, event_id, membership) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership`,
+  },
+  // Takes the next stream ordering and stores the event in one statement; the counter row stays
+  // locked until COMMIT, so this runs last (see the stream_position table in pg-migrations.ts).
+  insertEvent: {
+    name: 'parley_insert_event',
+    text: `WITH p AS (UPDATE stream_position SET pos = pos + 1 RETURNING pos)
+      INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json)
+      SELECT p.pos, $1, $2, $3, $4, $5, $6, $7, $8 FROM p RETURNING stream_ordering`,
+  },
+  getEvent: {
+    name: 'parley_get_event',
+    text: 'SELECT stream_ordering, event_id, json FROM events WHERE event_id = $1',
+  },
+  getStateEntries: {
+    name: 'parley_get_state_entries',
+    text: `SELECT cs.type, cs.state_key, e.event_id, e.json FROM current_state cs
+      JOIN events e ON e.event_id = cs.event_id
+      WHERE cs.room_id = $1 AND (cs.type, cs.state_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+  },
+  getFullState: {
+    name: 'parley_get_full_state',
+    text: `SELECT e.event_id, e.json FROM current_state cs JOIN events e ON e.event_id = cs.event_id
+      WHERE cs.room_id = $1 ORDER BY e.stream_ordering`,
+  },
+  getExtremities: {
+    name: 'parley_get_extremities',
+    text: `SELECT event_id, depth FROM forward_extremities WHERE room_id = $1
+      ORDER BY depth DESC, event_id LIMIT $2`,
+  },
+  eventsBackward: {
+    name: 'parley_events_backward',
+    text: `SELECT stream_ordering, event_id, json FROM events
+      WHERE room_id = $1 AND stream_ordering <= $2 ORDER BY stream_ordering DESC LIMIT $3`,
+  },
+  eventsForward: {
+    name: 'parley_events_forward',
+    text: `SELECT stream_ordering, event_id, json FROM events
+      WHERE room_id = $1 AND stream_ordering > $2 ORDER BY stream_ordering ASC LIMIT $3`,
+  },
+  joinedRooms: {
+    name: 'parley_joined_rooms',
+    text: `SELECT room_id FROM current_state
+      WHERE type = 'm.room.member' AND state_key = $1 AND membership = 'join' ORDER BY room_id`,
+  },
+  getTxn: {
+    name: 'parley_get_txn',
+    text: 'SELECT event_id FROM txn_ids WHERE user_id = $1 AND device_id = $2 AND txn_id = $3',
+  },
+} as const;
+
+/**
+ * Stores one event inside the caller's transaction. Locks are always taken in the same order
+ * (room row, txn id, extremity rows, stream counter), so concurrent appends wait but never
+ * deadlock.
+ *
+ * @throws {@link PREV_EVENTS_STALE} when a `prev_events` entry is no longer a forward extremity
+ *   (another writer appended on it), {@link TXN_EXISTS} when `txn` was committed meanwhile.
+ */
+export async function appendInTransaction(
+  c: pg.PoolClient,
+  roomId: string,
+  { eventId, event }: NewEvent,
+  txn?: TxnKey,
+): Promise<StoredEvent> {
+  // Serializes a room's appends across instances; the checks below then see every earlier one.
+  await c.query({ ...SQL.lockRoom, values: [roomId] });
+  if (txn) {
+    const t = await c.query({
+      ...SQL.insertTxn,
+      values: [txn.userId, txn.deviceId, txn.txnId, eventId, event.origin_server_ts],
+    });
+    if (t.rowCount === 0) throw appendConflict(TXN_EXISTS, `transaction ${txn.txnId} was already sent`);
+  }
+  const prevs = [...new Set(event.prev_events)];
+  if (prevs.length > 0) {
+    // Each prev event must still be a forward extremity: if one already has a child, this event
+    // was built on an old view of the room and would fork its history.
+    const taken = await c.query({ ...SQL.takeExtremities, values: [roomId, prevs] });
+    if (taken.rowCount !== prevs.length) {
+      throw appendConflict(
+        PREV_EVENTS_STALE,
+        `prev_events of ${eventId} are no longer the room's extremities`,
+      );
+    }
+    await c.query({ ...SQL.insertEdges, values: [eventId, prevs] });
+  }
+  await c.query({ ...SQL.insertExtremity, values: [roomId, eventId, event.depth] });
+  const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
+  if (stateKey !== null) {
+    const membership = event.type === 'm.room.member' ? String(event.content.membership) : null;
+    await c.query({ ...SQL.upsertState, values: [roomId, event.type, stateKey, eventId, membership] });
+  }
+  const { rows } = await c.query<{ stream_ordering: number }>({
+    ...SQL.insertEvent,
+    values: [
+      eventId,
+      roomId,
+      event.type,
+      stateKey,
+      event.sender,
+      event.depth,
+      event.origin_server_ts,
+      JSON.stringify(event),
+    ],
+  });
+  return { streamOrdering: rows[0]!.stream_ordering, eventId, event };
+}
+
+/** The room reads of {@link PostgresStorage}. */
+export async function getTxnEventId(db: Queryable, txn: TxnKey): Promise<string | undefined> {
+  const { rows } = await db.query<{ event_id: string }>({
+    ...SQL.getTxn,
+    values: [txn.userId, txn.deviceId, txn.txnId],
+  });
+  return rows[0]?.event_id;
+}
+
+export async function getEvent(db: Queryable, eventId: string): Promise<StoredEvent | undefined> {
+  const { rows } = await db.query<EventRow>({ ...SQL.getEvent, values: [eventId] });
+  return rows[0] && rowToEvent(rows[0]);
+}
+
+export async function getStateEntries(
+  db: Queryable,
+  roomId: string,
+  keys: readonly StateKeyRef[],
+): Promise<StateEntry[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query<{ type: string; state_key: string; event_id: string; json: string }>({
+    ...SQL.getStateEntries,
+    values: [roomId, keys.map((k) => k.type), keys.map((k) => k.stateKey)],
+  });
+  // In the order of `keys`, as the SQLite storage answers.
+  const byKey = new Map(rows.map((r) => [JSON.stringify([r.type, r.state_key]), r]));
+  const out: StateEntry[] = [];
+  for (const k of keys) {
+    const r = byKey.get(JSON.stringify([k.type, k.stateKey]));
+    if (r) out.push({ eventId: r.event_id, event: JSON.parse(r.json) as PDU });
+  }
+  return out;
+}
+
+export async function getFullState(db: Queryable, roomId: string): Promise<StateEntry[]> {
+  const { rows } = await db.query<{ event_id: string; json: string }>({
+    ...SQL.getFullState,
+    values: [roomId],
+  });
+  return rows.map((r) => ({ eventId: r.event_id, event: JSON.parse(r.json) as PDU }));
+}
+
+export async function getForwardExtremities(
+  db: Queryable,
+  roomId: string,
+  limit: number,
+): Promise<Extremity[]> {
+  const { rows } = await db.query<{ event_id: string; depth: number }>({
+    ...SQL.getExtremities,
+    values: [roomId, limit],
+  });
+  return rows.map((r) => ({ eventId: r.event_id, depth: r.depth }));
+}
+
+export async function getRoomEvents(db: Queryable, q: RoomEventsQuery): Promise<StoredEvent[]> {
+  const sql = q.dir === 'b' ? SQL.eventsBackward : SQL.eventsForward;
+  const { rows } = await db.query<EventRow>({ ...sql, values: [q.roomId, q.from, q.limit] });
+  return rows.map(rowToEvent);
+}
+
+export async function getJoinedRooms(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ room_id: string }>({ ...SQL.joinedRooms, values: [userId] });
+  return rows.map((r) => r.room_id);
+}
