@@ -81,11 +81,11 @@ async function listen(server: Server, port: number, host: string): Promise<Addre
 }
 
 /**
- * Starts a single-node Parley server on embedded SQLite: opens (and migrates) the database in
- * `dataDir`, loads or creates the signing key, and listens.
+ * Starts a Parley server: opens (and migrates) the database (embedded SQLite in `dataDir`, or
+ * PostgreSQL for a `postgres://` `database`), loads or creates the signing key, and listens.
  *
- * @throws {@link ConfigError} for settings this version cannot run with (`postgres://`,
- *   `redis`, a server name other than the one the data dir was created with).
+ * @throws {@link ConfigError} for settings this version cannot run with (`redis`, a server
+ *   name other than the one the database was created with).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ParleyServer> {
   const { logger: givenLogger, clock = nodeClock, random = nodeRandom, ...settings } = options;
@@ -96,7 +96,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     throw new ConfigError('--redis is not supported yet: this version runs as a single node');
   }
   const logger = givenLogger ?? createLogger(config.logLevel);
-  const storage = openStorage(config);
+  const storage = await openStorage(config);
   let http: Server | undefined;
   try {
     const { key } = loadOrCreateSigningKey(config.dataDir, random);

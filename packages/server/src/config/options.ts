@@ -18,8 +18,12 @@ export interface ServerConfig extends FederationConfig {
   dataDir: string;
   /** The server name in user and room ids; `HOST:PORT` when not set. */
   serverName: string | undefined;
-  /** Database URL: `sqlite:PATH` (default `sqlite:<dataDir>/parley.db`); `postgres://` later. */
+  /** Database URL: `sqlite:PATH` (default `sqlite:<dataDir>/parley.db`) or `postgres://…`. */
   database: string | undefined;
+  /** PostgreSQL connections per server instance; queries beyond it wait for a free one. */
+  databasePoolSize: number;
+  /** How long a PostgreSQL query may wait for a pooled connection before it fails. */
+  databaseConnectTimeoutMs: number;
   /** Redis URL for fan-out between instances (not supported yet). */
   redis: string | undefined;
   /** pino log level. */
@@ -115,6 +119,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'dataDir', flag: 'data-dir', env: 'PARLEY_DATA_DIR', kind: str, default: './data' },
   { key: 'serverName', flag: 'server-name', env: 'PARLEY_SERVER_NAME', kind: str, default: undefined },
   { key: 'database', flag: 'database', env: 'PARLEY_DATABASE', kind: str, default: undefined },
+  { key: 'databasePoolSize', env: 'PARLEY_DATABASE_POOL_SIZE', kind: int(1, 1000), default: 10 },
+  {
+    key: 'databaseConnectTimeoutMs',
+    env: 'PARLEY_DATABASE_CONNECT_TIMEOUT_MS',
+    kind: int(100, DAY_MS),
+    default: 10_000,
+  },
   { key: 'redis', flag: 'redis', env: 'PARLEY_REDIS', kind: str, default: undefined },
   {
     key: 'logLevel',

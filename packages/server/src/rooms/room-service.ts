@@ -14,6 +14,7 @@ import {
   stateKey,
 } from '@parley/core';
 import { forbidden, invalidParam, notFound } from '../http/matrix-errors.js';
+import { isAppendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../storage/append-conflict.js';
 import type { RoomRecord, StateKeyRef, Storage, StoredEvent, TxnKey } from '../storage/storage.js';
 import { newHandle, newRoomId, serverNameOf } from './ids.js';
 import { initialEventProtos, type RoomPreset } from './initial-events.js';
@@ -21,6 +22,9 @@ import { KeyedMutex } from './keyed-mutex.js';
 
 /** The room version of rooms this server creates. */
 export const ROOM_VERSION = '11';
+
+// Appends that lose the race to another instance are rebuilt at most this many times in all.
+const MAX_APPEND_ATTEMPTS = 10;
 
 /** What the {@link RoomService} is built on. */
 export interface RoomServiceDeps {
@@ -63,7 +67,9 @@ function toRoomState(entries: readonly StateEntry[]): Map<string, StateEntry> {
  * Builds, signs, authorises and stores the events of local rooms. Every new event of a room is
  * made under that room's lock: read the auth state and forward extremities, build the event on
  * them, check it against the authorization rules, commit it. So a room's DAG stays a line on a
- * single server and no two events share `prev_events`.
+ * single server and no two events share `prev_events`. Several instances on one PostgreSQL do
+ * not share that lock: there the storage refuses an event built on stale extremities and the
+ * service builds it again.
  */
 export class RoomService {
   readonly #deps: RoomServiceDeps;
@@ -198,7 +204,14 @@ export class RoomService {
       const seen = await storage.getTxnEventId(txn);
       if (seen !== undefined) return seen;
       await this.requireRoom(roomId);
-      return this.#append(roomId, { type, sender, room_id: roomId, content }, txn);
+      try {
+        return await this.#append(roomId, { type, sender, room_id: roomId, content }, txn);
+      } catch (err) {
+        // Another instance stored the same retry first (the in-process lock cannot see it).
+        const first = isAppendConflict(err, TXN_EXISTS) ? await storage.getTxnEventId(txn) : undefined;
+        if (first !== undefined) return first;
+        throw err;
+      }
     });
   }
 
@@ -232,6 +245,19 @@ export class RoomService {
   }
 
   async #appendLocked(roomId: string, proto: EventProto, txn?: TxnKey): Promise<string> {
+    // The in-process lock keeps this instance's appends in line; another instance on the same
+    // PostgreSQL may still append between our read and our commit, which the storage refuses
+    // (nothing stored): build again on the new extremities.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#buildAndStore(roomId, proto, txn);
+      } catch (err) {
+        if (attempt >= MAX_APPEND_ATTEMPTS || !isAppendConflict(err, PREV_EVENTS_STALE)) throw err;
+      }
+    }
+  }
+
+  async #buildAndStore(roomId: string, proto: EventProto, txn?: TxnKey): Promise<string> {
     const { storage } = this.#deps;
     const keys = [ref('m.room.create'), ref('m.room.power_levels'), ref('m.room.join_rules')];
     keys.push(ref('m.room.member', proto.sender));

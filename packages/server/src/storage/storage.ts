@@ -111,6 +111,10 @@ export interface Storage extends RealtimeStorage, SyncStorage, FederationStorage
   /**
    * Appends an event to a room: stores it, moves the forward extremities, updates the current
    * state when it is a state event, and records `txn` when given — in one transaction.
+   *
+   * Refuses, storing nothing, an event whose `prev_events` are not all forward extremities
+   * (`prev_events_stale`: rebuild it) or whose `txn` was already used (`txn_exists`); on
+   * PostgreSQL another server instance may have appended in between. See `append-conflict.ts`.
    */
   appendEvent(roomId: string, event: NewEvent, txn?: TxnKey): Promise<StoredEvent>;
   /** The event id a `(device, txnId)` was sent as, if any. */

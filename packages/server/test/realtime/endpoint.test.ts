@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { OP_HELLO, OP_RTMSG, OP_SETPRES } from '@parley/core';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { call, spawnServer, startTestServer, type TestUser, tempDir, V3 } from '../helpers.js';
+import { queryRows } from '../test-database.js';
 import { makeRoom, settle, users } from './fixtures.js';
 import { barrier, onlineRt, RtClient, refusedUpgrade, rtmsg, rtUrl, ticketFor, ZERO } from './rt-client.js';
 
@@ -45,9 +44,7 @@ describe('POST /_parley/v1/realtime/ticket', () => {
     const ticket: string = r.json.ticket;
     expect(ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(ticket, 'base64url')).toHaveLength(32);
-    const db = new Database(join(t.dir, 'parley.db'), { readonly: true });
-    const rows = db.prepare('SELECT * FROM realtime_tickets').all() as Record<string, unknown>[];
-    db.close();
+    const rows = await queryRows<Record<string, unknown>>(t.dir, 'SELECT * FROM realtime_tickets');
     const hash = createHash('sha256').update(ticket).digest('hex');
     expect(rows).toContainEqual(
       expect.objectContaining({ ticket_hash: hash, user_id: alice.userId, device_id: alice.deviceId }),

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Migration } from '../sqlite/migrations.js';
+import { PG_FEDERATION_MIGRATION_SQL } from './pg-federation.js';
 import { inTransaction } from './pg-pool.js';
 import { PG_REALTIME_TABLES_SQL } from './pg-realtime.js';
 import { PG_SYNC_MIGRATION_SQL } from './pg-sync.js';
@@ -103,6 +104,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'contacts, realtime tickets', sql: PG_REALTIME_TABLES_SQL },
   { version: 3, name: 'sync: to-device messages and txn ids', sql: PG_SYNC_MIGRATION_SQL },
+  { version: 4, name: 'federation: rejected events, state by depth', sql: PG_FEDERATION_MIGRATION_SQL },
 ];
 
 // The first key of the two-key advisory lock ("par1"); the second is the schema's name, so

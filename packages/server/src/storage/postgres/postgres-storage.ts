@@ -1,6 +1,7 @@
 import type { StateEntry } from '@parley/core';
 import type pg from 'pg';
 import { matrixError } from '../../http/matrix-errors.js';
+import type { FederationStorage } from '../federation-storage.js';
 import type { RealtimeStorage } from '../realtime-storage.js';
 import type {
   AccessTokenRecord,
@@ -17,6 +18,7 @@ import type {
 } from '../storage.js';
 import type { SyncStorage } from '../sync-storage.js';
 import * as ev from './pg-events.js';
+import { PgFederationTables } from './pg-federation.js';
 import { applyPgMigrations } from './pg-migrations.js';
 import { createPool, inTransaction, isPgError, type PostgresOptions, UNIQUE_VIOLATION } from './pg-pool.js';
 import { PgRealtimeTables } from './pg-realtime.js';
@@ -33,12 +35,14 @@ export class PostgresStorage implements Storage {
   readonly #pool: pg.Pool;
   readonly #rt: PgRealtimeTables;
   readonly #sync: PgSyncStore;
+  readonly #fed: PgFederationTables;
   #closing: Promise<void> | undefined;
 
   private constructor(pool: pg.Pool) {
     this.#pool = pool;
     this.#rt = new PgRealtimeTables(pool);
     this.#sync = new PgSyncStore(pool);
+    this.#fed = new PgFederationTables(pool);
   }
 
   /**
@@ -243,7 +247,7 @@ export class PostgresStorage implements Storage {
     return ev.getJoinedRooms(this.#pool, userId);
   }
 
-  // The realtime and sync methods live in their own files (pg-realtime.ts, pg-sync.ts).
+  // The realtime, sync and federation methods live in their own files (pg-realtime.ts, …).
   readonly addContact: RealtimeStorage['addContact'] = (...a) => this.#rt.addContact(...a);
   readonly removeContact: RealtimeStorage['removeContact'] = (...a) => this.#rt.removeContact(...a);
   readonly getContacts: RealtimeStorage['getContacts'] = (...a) => this.#rt.getContacts(...a);
@@ -273,6 +277,18 @@ export class PostgresStorage implements Storage {
     this.#sync.countToDeviceMessages(...a);
   readonly getMaxToDevicePosition: SyncStorage['getMaxToDevicePosition'] = (...a) =>
     this.#sync.getMaxToDevicePosition(...a);
+
+  readonly storeFederatedEvent: FederationStorage['storeFederatedEvent'] = (...a) =>
+    this.#fed.storeFederatedEvent(...a);
+  readonly storeRejectedEvent: FederationStorage['storeRejectedEvent'] = (...a) =>
+    this.#fed.storeRejectedEvent(...a);
+  readonly getEventStatus: FederationStorage['getEventStatus'] = (...a) => this.#fed.getEventStatus(...a);
+  readonly getEvents: FederationStorage['getEvents'] = (...a) => this.#fed.getEvents(...a);
+  readonly getRoomServers: FederationStorage['getRoomServers'] = (...a) => this.#fed.getRoomServers(...a);
+  readonly getBackwardExtremities: FederationStorage['getBackwardExtremities'] = (...a) =>
+    this.#fed.getBackwardExtremities(...a);
+  readonly getStateBeforeDepth: FederationStorage['getStateBeforeDepth'] = (...a) =>
+    this.#fed.getStateBeforeDepth(...a);
 
   /** Waits for queries in flight, then closes every connection. Safe to call twice. */
   close(): Promise<void> {

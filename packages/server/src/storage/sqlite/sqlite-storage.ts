@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { PDU, StateEntry } from '@parley/core';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { matrixError } from '../../http/matrix-errors.js';
+import { appendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
 import type { FederatedEventMode, RoomServerRecord } from '../federation-storage.js';
 import type { AddContactResult, RealtimeTicketRecord, UserHandleRecord } from '../realtime-storage.js';
 import type {
@@ -236,6 +237,11 @@ export class SqliteStorage implements Storage {
   }
 
   #append(roomId: string, { eventId, event }: NewEvent, txn?: TxnKey): StoredEvent {
+    // The checks PostgresStorage needs against other instances (append-conflict.ts); here the
+    // room service's lock keeps them from firing, but both backends answer alike.
+    if (txn && this.#s.getTxn!.get(txn.userId, txn.deviceId, txn.txnId)) {
+      throw appendConflict(TXN_EXISTS, `transaction ${txn.txnId} was already sent`);
+    }
     const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
     const info = this.#s.insertEvent!.run(
       eventId,
@@ -247,9 +253,14 @@ export class SqliteStorage implements Storage {
       event.origin_server_ts,
       JSON.stringify(event),
     );
-    for (const prev of event.prev_events) {
+    for (const prev of new Set(event.prev_events)) {
       this.#s.insertEdge!.run(eventId, prev);
-      this.#s.deleteExtremity!.run(roomId, prev);
+      if (this.#s.deleteExtremity!.run(roomId, prev).changes === 0) {
+        throw appendConflict(
+          PREV_EVENTS_STALE,
+          `prev_events of ${eventId} are no longer the room's extremities`,
+        );
+      }
     }
     this.#s.insertExtremity!.run(roomId, eventId, event.depth);
     if (stateKey !== null) {
