@@ -26,6 +26,7 @@ import { RoomService } from './rooms/room-service.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
 import { installSync } from './sync/index.js';
+import { installWebApp } from './web/index.js';
 
 /** Options of {@link startServer}: any settings (the rest take their defaults) and test seams. */
 export interface StartServerOptions extends Partial<ServerConfig> {
@@ -200,6 +201,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     };
     installRealtime(parley, { clock, random });
     await installSync(parley, { clock, random });
+    installWebApp(parley);
     installFederation(parley, { clock, random });
     return parley;
   } catch (err) {

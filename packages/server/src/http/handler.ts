@@ -27,6 +27,8 @@ export interface HandlerResult {
   body?: unknown;
   text?: string;
   contentType?: string;
+  /** Extra response headers (e.g. `cache-control` of static files). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A route handler. Throw a Matrix `ParleyError` to answer an error. */

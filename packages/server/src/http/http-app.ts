@@ -149,6 +149,9 @@ export class HttpApp {
   };
 
   #sendResult(req: IncomingMessage, res: ServerResponse, result: HandlerResult): void {
+    if (result.headers && !res.headersSent) {
+      for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+    }
     if (result.text !== undefined) {
       this.#write(
         req,
