@@ -79,11 +79,15 @@ export class SyncService {
   }
 
   /**
-   * Rebuilds the indexes from storage and starts listening to `rooms`. Nothing may be stored
-   * between the reads and the subscription: the server calls it before it serves requests.
+   * Starts listening to `rooms`, then rebuilds the indexes from storage. Events stored while the
+   * storage is read are held and applied after the rebuild (applying an event twice is harmless:
+   * every index update is an upsert).
    */
   static async start(deps: SyncServiceDeps): Promise<SyncService> {
     const { storage } = deps;
+    let service: SyncService | undefined;
+    const early: StoredEvent[] = [];
+    deps.rooms.onEventStored((e) => (service === undefined ? early.push(e) : service.#onEvent(e)));
     const [maxOrdering, maxToDevice, heads, state] = await Promise.all([
       storage.getMaxStreamOrdering(),
       storage.getMaxToDevicePosition(),
@@ -101,10 +105,11 @@ export class SyncService {
       if (e.event.type !== 'm.room.member' || typeof target !== 'string' || handles.has(target)) continue;
       handles.set(target, (await storage.getUser(target))?.handle ?? NO_HANDLE);
     }
-    const service = new SyncService(deps, positions, handles);
-    service.indexes.rebuild(heads, state, (o) => positions.ofOrdering(o));
-    deps.rooms.onEventStored((e) => service.#onEvent(e));
-    return service;
+    const built = new SyncService(deps, positions, handles);
+    built.indexes.rebuild(heads, state, (o) => positions.ofOrdering(o));
+    service = built;
+    for (const e of early) built.#onEvent(e);
+    return built;
   }
 
   /** The newest sync stream position. */
@@ -246,7 +251,7 @@ export class SyncService {
           this.#handles.set(target, (await storage.getUser(target))?.handle ?? NO_HANDLE);
         }
         const position = this.#positions.ofOrdering(stored.streamOrdering);
-        if (position <= this.#positions.current) {
+        if (position < this.#positions.current) {
           logger.warn({ eventId: stored.eventId }, 'sync: event stored out of stream order');
         }
         const applied = this.indexes.apply(stored, position);
