@@ -78,19 +78,6 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
-      {
-        // The demo web app in Debian's Chromium against `parley serve` from the build (see
-        // docs/demo.md); the global setup builds it when dist is missing or stale.
-        test: {
-          name: 'e2e',
-          root: 'packages/server',
-          environment: 'node',
-          include: ['test/e2e/**/*.e2e.ts'],
-          globalSetup: ['test/e2e/global-setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 300_000,
-        },
-      },
     ],
   },
 });
