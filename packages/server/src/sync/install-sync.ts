@@ -23,8 +23,8 @@ export function syncServiceOf(server: ParleyServer): SyncService | undefined {
 /**
  * Adds sync v3 to a server: rebuilds the sync indexes from storage, then registers `POST /sync`,
  * the typing and `sendToDevice` routes, metrics, and the shutdown hook that answers every
- * long-poll. Settings come from the server's `sync*`, `typing*` and `toDevice*` options. Call it
- * before the server handles requests: no event may be stored while the indexes are rebuilt.
+ * long-poll. Settings come from the server's `sync*`, `typing*` and `toDevice*` options. Events
+ * stored during the rebuild are applied after it; the routes exist once it resolves.
  */
 export async function installSync(server: ParleyServer, options: InstallSyncOptions): Promise<SyncService> {
   const { clock, random, timers = nodeTimers } = options;
