@@ -1,6 +1,6 @@
 // Decoder throughput: Parley's codec vs ws's Receiver (ws/lib/receiver.js) on the same byte streams,
 // fed in the same 64 KiB chunks a socket would deliver. Both unmask in place, so every trial gets
-// fresh copies (made outside the timed part).
+// fresh copies (made outside the timed part). Times are CPU time of this process (see harness.ts).
 // Run: npx tsx bench/websocket/decoder.ts
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -86,7 +86,7 @@ async function compare(label: string, count: number, size: number, opcode: 1 | 2
     });
     for (const c of fresh) r.write(c);
   };
-  const { a: parley, b: ws, ratio } = await versus(TRIALS, parleyRun, wsRun, setup);
+  const { a: parley, b: ws, ratio } = await versus(TRIALS, parleyRun, wsRun, setup, 'cpu');
   const want = (frameLevel ? count * size : count) * 2 * (TRIALS + 2);
   if (got !== want) throw new Error(`delivered ${got}, expected ${want}`);
   const bytes = count * size;

@@ -3,6 +3,7 @@
 // message in flight) and pipelined ones (a window of 64), for 20 B and 16 KiB binary messages.
 // Run: npx tsx bench/websocket/echo.ts
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { builtEchoServer, fmt, machine, ROOT, table, versus } from './harness.js';
@@ -48,6 +49,12 @@ function roundTrips(ws: WebSocket, payload: Buffer, total: number, window: numbe
   });
 }
 
+/** CPU time (user + system, ms) a child process has used so far, from /proc (Linux). */
+function childCpuMs(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in 1/100 s ticks
+}
+
 const parley = await startServer([builtEchoServer(), '--port', '0', '--keep-alive-ms', '0']);
 const wsServer = await startServer(['--import', 'tsx', join(ROOT, 'bench/websocket/ws-echo-server.ts')]);
 const [a, b] = [await open(parley.url), await open(wsServer.url)];
@@ -56,6 +63,7 @@ console.log(
   `echo: ${machine()}, ws ${(await import('ws/package.json', { with: { type: 'json' } })).default.version}\n`,
 );
 const rows: string[][] = [];
+const cpuRows: string[][] = [];
 for (const [size, window, total] of [
   [20, 1, 20_000],
   [16 * 1024, 1, 5_000],
@@ -63,11 +71,21 @@ for (const [size, window, total] of [
   [16 * 1024, 64, 20_000],
 ] as const) {
   const payload = Buffer.alloc(size, 0x42);
-  const r = await versus(
-    TRIALS,
-    () => roundTrips(a, payload, total, window),
-    () => roundTrips(b, payload, total, window),
-  );
+  // Server CPU per round trip: what bounds a server's capacity, and barely moved by other jobs.
+  const cpu = { a: 0, b: 0 };
+  const timed = (ws: WebSocket, child: ChildProcess, key: 'a' | 'b') => async () => {
+    const c0 = childCpuMs(child);
+    await roundTrips(ws, payload, total, window);
+    cpu[key] += childCpuMs(child) - c0;
+  };
+  const r = await versus(TRIALS, timed(a, parley.child, 'a'), timed(b, wsServer.child, 'b'));
+  const runs = (TRIALS + 2) * total;
+  cpuRows.push([
+    `${size < 1024 ? `${size} B` : `${size / 1024} KiB`}, ${window === 1 ? 'sequential' : `window ${window}`}`,
+    `${((cpu.a * 1000) / runs).toFixed(1)} µs`,
+    `${((cpu.b * 1000) / runs).toFixed(1)} µs`,
+    `${(cpu.b / cpu.a).toFixed(2)}×`,
+  ]);
   rows.push([
     `${size < 1024 ? `${size} B` : `${size / 1024} KiB`}, ${window === 1 ? 'sequential' : `window ${window}`}`,
     `${fmt((total * 1000) / r.a)} rt/s`,
@@ -76,6 +94,8 @@ for (const [size, window, total] of [
   ]);
 }
 table(['messages', 'Parley ws-echo', 'ws echo server', 'Parley / ws'], rows);
+console.log('\nServer CPU time per round trip (lower is better; ratio = ws / Parley):\n');
+table(['messages', 'Parley ws-echo', 'ws echo server', 'ws / Parley'], cpuRows);
 a.terminate();
 b.terminate();
 parley.child.kill();

@@ -54,24 +54,34 @@ export function machine(): string {
   return `${cpus().length}-core ${process.arch} (${cpu}), Node ${process.versions.node}`;
 }
 
+/** Milliseconds of CPU time (user + system) this process has used. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /**
  * Times `a` and `b` alternately, `trials` times each after a warm-up, each run after its `setup`
- * (untimed). Alternating spreads the noise of a shared machine over both. Returns the median
- * times and the median of the per-trial ratios b/a.
+ * (untimed). Alternating spreads the noise of a shared machine over both. `clock: 'cpu'` measures
+ * this process's CPU time instead of wall time: for synchronous work it is what the wall time would
+ * be on an idle machine, and other jobs on the machine barely move it. Returns the median times
+ * and the median of the per-trial ratios b/a.
  */
 export async function versus(
   trials: number,
   a: () => void | Promise<void>,
   b: () => void | Promise<void>,
   setup?: () => void,
+  clock: 'wall' | 'cpu' = 'wall',
 ): Promise<{ a: number; b: number; ratio: number }> {
   const ta: number[] = [];
   const tb: number[] = [];
+  const now = clock === 'cpu' ? cpuMs : () => performance.now();
   const time = async (fn: () => void | Promise<void>) => {
     setup?.();
-    const t0 = performance.now();
+    const t0 = now();
     await fn();
-    return performance.now() - t0;
+    return now() - t0;
   };
   for (let i = 0; i < trials + 2; i++) {
     const x = await time(a);
