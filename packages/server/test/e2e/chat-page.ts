@@ -35,6 +35,14 @@ export class ChatPage {
     await this.page.locator('#chat-screen').waitFor({ state: 'visible', timeout: 30_000 });
   }
 
+  async login(username: string, password: string): Promise<void> {
+    const form = this.page.locator('#login-form');
+    await form.locator('[name=username]').fill(username);
+    await form.locator('[name=password]').fill(password);
+    await form.locator('button[name=login]').click();
+    await this.page.locator('#chat-screen').waitFor({ state: 'visible', timeout: 30_000 });
+  }
+
   connection(): Promise<string | null> {
     return this.attr('#connection', 'data-state');
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiLogin, apiSendText, countOnServer } from './api.js';
 import { ARTIFACTS, CHROMIUM, launchBrowser, waitUntil } from './browser.js';
 import { ChatPage } from './chat-page.js';
 import { freePort, ServeProcess } from './serve-process.js';
@@ -176,7 +177,8 @@ describe('demo web app in Chromium', () => {
     await alice.page.locator('#pending').waitFor({ state: 'hidden' });
     expect(await bob.messages(offline).count()).toBe(1);
     expect(await alice.messages(offline).count()).toBe(1);
-    expect(await countOnServer(server.url, roomId, offline)).toBe(1);
+    const token = await apiLogin(server.url, 'alice', PASSWORD);
+    expect(await countOnServer(server.url, token, roomId, offline)).toBe(1);
     // The realtime channel is back too: presence flows again.
     await alice.page.locator('#presence-select').selectOption('1');
     await bob.waitPresence('member-list', ALICE, 1);
@@ -202,25 +204,31 @@ describe('demo web app in Chromium', () => {
     await bob.page.unroute(/\/_(matrix|parley)\//);
     await bob.waitOnline(90_000);
   });
-});
 
-/** How many events of the room have `body`, as the server's `/messages` says (newest 100). */
-async function countOnServer(url: string, roomId: string, body: string): Promise<number> {
-  const login = await fetch(`${url}/_matrix/client/v3/login`, {
-    method: 'POST',
-    body: JSON.stringify({
-      type: 'm.login.password',
-      identifier: { type: 'm.id.user', user: 'alice' },
-      password: PASSWORD,
-    }),
+  it('pages back through the history on a new device', async () => {
+    // More messages than the first sync page (timeline_limit 30) holds.
+    const token = await apiLogin(server.url, 'alice', PASSWORD);
+    for (let i = 1; i <= 40; i++)
+      await apiSendText(server.url, token, roomId, `history ${i}`, `e2e-history-${i}`);
+    const laptop = await ChatPage.open(browser, server.url, 'bob-laptop');
+    try {
+      await laptop.login('bob', PASSWORD);
+      await laptop.roomItem(roomId).locator('button').click();
+      await laptop.messages('history 40').waitFor();
+      expect(await laptop.messages('history 1').count()).toBe(0);
+      const older = laptop.page.locator('#load-older');
+      // Scrolling to the top (or the button) loads 30 more at a time, until the room's start.
+      for (let page = 0; page < 10 && (await older.isVisible()); page++) {
+        await older.click();
+        await waitUntil('a page of history', async () => !(await older.isDisabled()));
+      }
+      await laptop.messages('history 1').waitFor();
+      await laptop.page.getByText('alice created the room').waitFor();
+      await older.waitFor({ state: 'hidden' });
+      expect(await laptop.messages('Hi Bob! Hiking on Saturday?').count()).toBe(1);
+      await laptop.screenshot('09-history');
+    } finally {
+      await laptop.context.close();
+    }
   });
-  const { access_token } = (await login.json()) as { access_token: string };
-  const res = await fetch(
-    `${url}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`,
-    {
-      headers: { authorization: `Bearer ${access_token}` },
-    },
-  );
-  const { chunk } = (await res.json()) as { chunk: { content?: { body?: unknown } }[] };
-  return chunk.filter((e) => e.content?.body === body).length;
-}
+});

@@ -22,6 +22,8 @@ const OUTPUTS = [
 function newest(dir: string): number {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
+    // tsc -b output (`.tsbuild`, `*.tsbuildinfo`, written after the build by `npm run check`) is no source.
+    if (e.name.startsWith('.') || e.name === 'node_modules' || e.name.endsWith('.tsbuildinfo')) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) t = Math.max(t, newest(p));
     else if (!e.name.endsWith('.test.ts')) t = Math.max(t, statSync(p).mtimeMs);
