@@ -83,3 +83,4 @@ export {
   syncSettings,
   TypingTable,
 } from './sync/index.js';
+export * from './websocket/index.js';
