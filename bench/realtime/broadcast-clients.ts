@@ -19,6 +19,11 @@ export interface LoadRequest {
   room?: string;
   clients: number;
   phases: PhaseSpec[];
+  /**
+   * Socket.IO receivers: `ws` speaking Engine.IO 4 / Socket.IO 5 (as light on the client side as the
+   * Parley receivers, so that the servers are compared), or `socket.io-client` itself.
+   */
+  sioReceivers?: 'ws' | 'socket.io-client';
 }
 
 export interface PhaseSpec {
@@ -131,8 +136,46 @@ async function openParley(req: LoadRequest): Promise<Sender> {
 
 // ---- Socket.IO: socket.io-client, websocket transport ---------------------------------------
 
+/**
+ * A Socket.IO receiver on a bare `ws` client: Engine.IO open, Socket.IO connect to `/`, pings
+ * answered; an `rt` event with a binary argument is a text frame (`451-["rt",{"_placeholder"…}]`)
+ * followed by a binary frame holding the payload, which is all this reads.
+ */
+function openSioWs(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+      perMessageDeflate: false,
+    });
+    ws.binaryType = 'nodebuffer';
+    ws.once('error', reject);
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      if (binary) {
+        delivered(data.readUInt32BE(0), data.readDoubleBE(4));
+        return;
+      }
+      const text = data.toString();
+      if (text.startsWith('0')) ws.send('40');
+      else if (text === '2') ws.send('3');
+      else if (text.startsWith('42["joined"')) resolve(ws);
+    });
+  });
+}
+
 async function openSocketIo(req: LoadRequest): Promise<Sender> {
   const sockets: Socket[] = [];
+  if (req.sioReceivers !== 'socket.io-client') {
+    const sender = await new Promise<Socket>((resolve, reject) => {
+      const s = sioConnect(req.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+      s.once('connect_error', reject);
+      s.once('joined', () => resolve(s));
+    });
+    const open: WebSocket[] = [];
+    for (let i = 1; i < req.clients; i += 50) {
+      const n = Math.min(50, req.clients - i);
+      open.push(...(await Promise.all(Array.from({ length: n }, () => openSioWs(req.url)))));
+    }
+    return { send: (seq) => sender.emit('rt', payload(seq)) };
+  }
   const open = (receive: boolean): Promise<Socket> =>
     new Promise((resolve, reject) => {
       const s = sioConnect(req.url, { transports: ['websocket'], forceNew: true, reconnection: false });

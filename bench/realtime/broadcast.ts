@@ -32,6 +32,9 @@ const ROUNDS = quick ? 1 : 2;
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
 const WINDOW = 16;
+// Socket.IO's receivers: bare `ws` clients speaking its protocol (default: the same client cost as
+// Parley's, so the servers are compared), or `--sio-client` for socket.io-client itself.
+const SIO_RECEIVERS = process.argv.includes('--sio-client') ? 'socket.io-client' : 'ws';
 const PHASES: PhaseSpec[] = [
   { name: 'warm-up', seconds: quick ? 1 : 2, window: WINDOW, rate: 0, discard: true },
   { name: `saturated (window ${WINDOW})`, seconds: quick ? 2 : 5, window: WINDOW, rate: 0 },
@@ -158,7 +161,13 @@ async function socketIoRound(): Promise<PhaseResult[]> {
   await once(http, 'listening');
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   try {
-    return await load({ kind: 'socketio', url, clients: CLIENTS, phases: PHASES });
+    return await load({
+      kind: 'socketio',
+      url,
+      clients: CLIENTS,
+      phases: PHASES,
+      sioReceivers: SIO_RECEIVERS,
+    });
   } finally {
     io.disconnectSockets(true);
     await new Promise<void>((r) => io.close(() => r()));
@@ -168,7 +177,9 @@ async function socketIoRound(): Promise<PhaseResult[]> {
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-console.log(`broadcast: ${CLIENTS - 1} receivers + 1 sender, 1 KiB messages; ${machine()}`);
+console.log(
+  `broadcast: ${CLIENTS - 1} receivers + 1 sender, 1 KiB messages, Socket.IO receivers on ${SIO_RECEIVERS}; ${machine()}`,
+);
 const rows: { round: number; server: string; r: PhaseResult }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   for (const [server, run] of [
