@@ -35,7 +35,8 @@ export class ServeProcess {
       ...[CLI, 'serve', '--host', '127.0.0.1', '--port', String(options.port)],
       ...['--data-dir', options.dataDir, '--server-name', options.serverName, '--log-level', 'info'],
     ];
-    this.#log = createWriteStream(options.logFile, { flags: 'a' });
+    // One log per run (restarts append to it), replaced by the next run.
+    this.#log = createWriteStream(options.logFile);
   }
 
   /** Starts the server and resolves once it listens. */

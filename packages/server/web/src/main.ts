@@ -34,7 +34,10 @@ mountComposer(app);
 mountMembers(app);
 
 client.on('session', (creds) => {
-  if (creds === undefined) app.closeRoom();
+  if (creds !== undefined) return;
+  // Logged out (or the server ended the session): the client stopped every call heartbeat.
+  app.calls.clear();
+  app.closeRoom();
 });
 client.on('warning', (e) => console.debug('parley:', e.code, e.message));
 
