@@ -21,7 +21,7 @@ export interface MembershipFeedDeps {
  * Invariant: every room a loaded user has joined is loaded, and the router's member list of a
  * loaded room is the room's joined local members. Contacts are loaded for every pair with at least
  * one loaded side, which is every pair whose visibility can matter (a user with a connection is
- * loaded). Changes run through one {@link SerialQueue}, in the order storage committed them, and
+ * loaded). Changes run through one `SerialQueue`, in the order storage committed them, and
  * decide what to do when they run, not when they were handed in, so a change racing a load is
  * applied after it. Applying an older change after a newer snapshot is harmless: changes are
  * replayed in commit order and end at the same state.
