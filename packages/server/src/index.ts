@@ -22,6 +22,38 @@ export {
   type ResolvedConfig,
   resolveConfig,
 } from './config/resolve-config.js';
+export {
+  authenticateFederation,
+  DEFAULT_FEDERATION_PORT,
+  EventSink,
+  FEDERATION_MAX_BODY_BYTES,
+  FEDERATION_OPTIONS,
+  Federation,
+  FederationClient,
+  type FederationClientOptions,
+  type FederationConfig,
+  type FederationRequester,
+  type FederationRequestInit,
+  FetchDriver,
+  federationBaseUrl,
+  fetchJson,
+  type HttpJsonResult,
+  type InstallFederationOptions,
+  installFederation,
+  isServerName,
+  joinRemoteRoom,
+  KeyRing,
+  makeServerKeyDocument,
+  OutboundQueues,
+  parseXMatrix,
+  type ServerKeyDocument,
+  type SignedRequest,
+  signXMatrix,
+  TXN_MAX_PDUS,
+  verifyServerKeyDocument,
+  verifyXMatrix,
+  type XMatrixAuth,
+} from './federation/index.js';
 export type { Handler, HandlerResult, RequestContext } from './http/handler.js';
 export { matrixError, STATUS_OF_ERRCODE, toErrorAnswer } from './http/matrix-errors.js';
 export { DRAIN_BYTES, type ReadJsonOptions, readBody, readJsonObject } from './http/read-body.js';

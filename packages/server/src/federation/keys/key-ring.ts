@@ -90,11 +90,14 @@ export class KeyRing {
       this.#inFlight.set(server, p);
     }
     if (signal === undefined) await p;
-    else {
-      await Promise.race([
-        p,
-        new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-      ]);
+    else if (!signal.aborted) {
+      let onAbort = (): void => {};
+      const aborted = new Promise<void>((resolve) => {
+        onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      // The listener goes with the wait: a long-lived signal must not collect one per call.
+      await Promise.race([p, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
     }
     return known();
   }
