@@ -152,12 +152,15 @@ async function room(
     span = first ? { upTo: position } : { after: prev.base, upTo: position };
     next.room = { room_id: sub.room_id, base: position, joined_since: m.since };
   } else {
-    // Left or banned: what happened up to the leave, once. After an invite or knock that
-    // followed a leave the leave's position is unknown, so nothing is sent rather than too much.
-    const gone = m.membership === 'leave' || m.membership === 'ban';
-    if (!gone || prev === undefined || m.since <= prev.base) return;
-    span = { after: prev.base, upTo: m.since };
-    next.room = { ...prev, base: m.since };
+    // Not joined (left, banned, invited, knocking): what happened up to the end of the join this
+    // stream followed, once, and never past it: an invite rejected or a ban after a leave must
+    // not open the events of a time the user was out. A join and leave the stream never saw
+    // (both between two responses) sends nothing.
+    const ended = m.last_join;
+    if (prev === undefined || ended === undefined || ended.since !== prev.joined_since) return;
+    if (ended.until <= prev.base) return;
+    span = { after: prev.base, upTo: ended.until };
+    next.room = { ...prev, base: ended.until };
   }
   const tl = await input.source.timeline(sub.room_id, { ...span, limit });
   if (tl.events.length === 0 && span.after !== undefined) return;

@@ -60,6 +60,12 @@ export interface SyncMembership {
    * position restarts the stream.
    */
   since: number;
+  /**
+   * When the user is not joined now but was: the positions at which their most recent join
+   * began (its `since`) and ended. The `room` stream sends a left room's events up to `until`,
+   * and never those of a time the user was not joined (after a leave, an invite or a ban).
+   */
+  last_join?: { since: number; until: number };
 }
 
 /** A room's timeline slice. */
@@ -104,11 +110,12 @@ export interface SyncDataSource {
   /** `userId`'s membership of `roomId`, or `undefined` when it never had one. */
   membership(userId: string, roomId: string): Promise<SyncMembership | undefined>;
   /**
-   * A page of the rooms `userId` is joined to (every entry has `membership: "join"`). Entries may
-   * be shared objects: the engine never modifies them.
+   * A page of the rooms `userId` is joined to (`membership: "join"`) or invited to
+   * (`membership: "invite"`, sorted by the invite's position and the room's name). Entries may be
+   * shared objects: the engine never modifies them.
    */
   roomListPage(userId: string, query: SyncPageQuery<SyncRoomSort>): Promise<SyncPage<SyncRoomListEntry>>;
-  /** Rooms of `userId` that changed (or were joined or left) in the window. */
+  /** Rooms of `userId` that changed, were joined, invited to or left (`membership: "leave"`) in the window. */
   roomListChanges(userId: string, query: SyncChangesQuery): Promise<SyncChanges<SyncRoomListEntry>>;
   /** A page of the joined members of `roomId`. */
   memberPage(roomId: string, query: SyncPageQuery<SyncMemberSort>): Promise<SyncPage<SyncMemberEntry>>;

@@ -40,6 +40,7 @@ export {
   SYNC_ROOM_SORTS,
   SYNC_STREAMS,
   type SyncEvent,
+  type SyncInviteSummary,
   type SyncMemberEntry,
   type SyncMemberSort,
   type SyncPageParams,

@@ -27,6 +27,8 @@ interface Stored {
   record: MemberRecord;
   entry: SyncMemberEntry;
   since: number;
+  /** Set while not joined after having been: see {@link SyncMembership.last_join}. */
+  lastJoin: SyncMembership['last_join'];
 }
 
 /**
@@ -43,7 +45,11 @@ export class MemberListIndex {
     const list = this.#list(roomId);
     const old = list.get(record.user_id);
     const since = old !== undefined && old.record.membership === record.membership ? old.since : position;
-    this.#put(list, record, position, since);
+    let lastJoin: SyncMembership['last_join'];
+    if (record.membership !== 'join') {
+      lastJoin = old?.record.membership === 'join' ? { since: old.since, until: position } : old?.lastJoin;
+    }
+    this.#put(list, record, position, since, lastJoin);
   }
 
   /** Records a member's new power level, changed at `position`. Unknown users are ignored. */
@@ -51,7 +57,7 @@ export class MemberListIndex {
     const list = this.#rooms.get(roomId);
     const old = list?.get(userId);
     if (list === undefined || old === undefined || old.record.power_level === level) return;
-    this.#put(list, { ...old.record, power_level: level }, position, old.since);
+    this.#put(list, { ...old.record, power_level: level }, position, old.since, old.lastJoin);
   }
 
   /** The member's record, if the room has one for them. */
@@ -62,7 +68,11 @@ export class MemberListIndex {
   /** `userId`'s membership of `roomId` (see {@link SyncDataSource.membership}). */
   membership(roomId: string, userId: string): SyncMembership | undefined {
     const stored = this.#rooms.get(roomId)?.get(userId);
-    return stored === undefined ? undefined : { membership: stored.record.membership, since: stored.since };
+    if (stored === undefined) return undefined;
+    const { record, since, lastJoin } = stored;
+    return lastJoin === undefined
+      ? { membership: record.membership, since }
+      : { membership: record.membership, since, last_join: lastJoin };
   }
 
   /** The number of joined members. */
@@ -91,6 +101,7 @@ export class MemberListIndex {
     record: MemberRecord,
     position: number,
     since: number,
+    lastJoin: SyncMembership['last_join'],
   ): void {
     const entry: SyncMemberEntry = {
       ...record.event,
@@ -102,7 +113,7 @@ export class MemberListIndex {
       record.membership === 'join'
         ? { by_name: [name, record.user_id], by_pl: [-record.power_level, name, record.user_id] }
         : undefined;
-    list.put(record.user_id, { record, entry, since }, position, keys);
+    list.put(record.user_id, { record, entry, since, lastJoin }, position, keys);
   }
 
   #list(roomId: string): SnapshotList<SyncMemberSort, Stored> {

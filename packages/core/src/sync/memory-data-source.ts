@@ -27,6 +27,8 @@ interface MemoryRoom {
   room_handle: string;
   name: string;
   joined: Set<string>;
+  /** Pending invites: the invite event's sender, position and time. */
+  invited: Map<string, { inviter: string; position: number; ts: number }>;
   timeline: { position: number; event: SyncEvent }[];
 }
 
@@ -34,7 +36,7 @@ const handle = (n: number): string => n.toString(16).padStart(16, '0');
 
 /**
  * A {@link SyncDataSource} held in memory, with methods that make the changes a server would
- * (create a room, join, send, type, send to a device), each returning the {@link SyncChange} to
+ * (create a room, invite, join, leave, ban, send, type, send to a device), each returning the {@link SyncChange} to
  * pass to `SyncEngine.notify`. For tests and benchmarks; it shows how a server keeps
  * {@link RoomListIndex} and {@link MemberListIndex} up to date.
  */
@@ -68,6 +70,7 @@ export class MemorySyncDataSource implements SyncDataSource {
       room_handle: handle(this.#rooms.size + 1),
       name: options.name ?? roomId,
       joined: new Set(),
+      invited: new Map(),
       timeline: [],
     });
     this.#append(roomId, options.creator, 'm.room.create', {}, '');
@@ -80,19 +83,42 @@ export class MemorySyncDataSource implements SyncDataSource {
     userId: string,
     options: { displayname?: string; power_level?: number } = {},
   ): SyncChange {
-    return this.#member(roomId, userId, 'join', options.displayname, options.power_level ?? 0);
+    return this.#member(roomId, userId, userId, 'join', options.displayname, options.power_level ?? 0);
   }
 
-  /** `userId` leaves the room. */
+  /** `userId` leaves the room, or rejects their invite. */
   leave(roomId: string, userId: string): SyncChange {
-    const old = this.members.get(roomId, userId);
-    return this.#member(roomId, userId, 'leave', old?.displayname, old?.power_level ?? 0);
+    return this.kick(roomId, userId, userId);
+  }
+
+  /** `sender` invites `target`. */
+  invite(roomId: string, sender: string, target: string): SyncChange {
+    return this.#member(roomId, sender, target, 'invite', undefined, 0);
+  }
+
+  /** `sender` makes `target` leave: a kick, or a retracted invite (`sender` = `target`: a leave). */
+  kick(roomId: string, sender: string, target: string): SyncChange {
+    const old = this.members.get(roomId, target);
+    return this.#member(roomId, sender, target, 'leave', old?.displayname, old?.power_level ?? 0);
+  }
+
+  /** `sender` bans `target`. */
+  ban(roomId: string, sender: string, target: string): SyncChange {
+    return this.#member(
+      roomId,
+      sender,
+      target,
+      'ban',
+      undefined,
+      this.members.get(roomId, target)?.power_level ?? 0,
+    );
   }
 
   /** A joined member changes their display name in the room. */
   setDisplayName(roomId: string, userId: string, displayname: string): SyncChange {
     return this.#member(
       roomId,
+      userId,
       userId,
       'join',
       displayname,
@@ -107,11 +133,13 @@ export class MemorySyncDataSource implements SyncDataSource {
     return this.#roomChanged(roomId, position, []);
   }
 
-  /** An `m.room.name` event. */
+  /** An `m.room.name` event: invitees see the new name too. */
   setRoomName(roomId: string, sender: string, name: string): SyncChange {
-    this.#room(roomId).name = name;
+    const room = this.#room(roomId);
+    room.name = name;
     const position = this.#append(roomId, sender, 'm.room.name', { name }, '');
-    return this.#roomChanged(roomId, position, []);
+    for (const u of room.invited.keys()) this.#listInvite(room, u, position);
+    return this.#roomChanged(roomId, position, [...room.invited.keys()]);
   }
 
   /** An `m.room.message` event. */
@@ -213,14 +241,15 @@ export class MemorySyncDataSource implements SyncDataSource {
 
   #member(
     roomId: string,
+    sender: string,
     userId: string,
-    membership: 'join' | 'leave',
+    membership: 'join' | 'leave' | 'invite' | 'ban',
     displayname: string | undefined,
     powerLevel: number,
   ): SyncChange {
     const room = this.#room(roomId);
     const content = { membership, ...(displayname === undefined ? {} : { displayname }) };
-    const position = this.#append(roomId, userId, 'm.room.member', content, userId);
+    const position = this.#append(roomId, sender, 'm.room.member', content, userId);
     const event = (room.timeline[room.timeline.length - 1] as { event: SyncEvent }).event;
     let userHandle = this.#userHandles.get(userId);
     if (userHandle === undefined) {
@@ -229,9 +258,33 @@ export class MemorySyncDataSource implements SyncDataSource {
     }
     const record = { user_id: userId, user_handle: userHandle, event, membership, power_level: powerLevel };
     this.members.upsert(roomId, displayname === undefined ? record : { ...record, displayname }, position);
+    room.invited.delete(userId);
     if (membership === 'join') room.joined.add(userId);
-    else if (room.joined.delete(userId)) this.roomList.leave(userId, roomId, room.room_handle, position);
+    else {
+      room.joined.delete(userId);
+      if (membership === 'invite') {
+        room.invited.set(userId, { inviter: sender, position, ts: event.origin_server_ts as number });
+        this.#listInvite(room, userId, position);
+      } else this.roomList.leave(userId, roomId, room.room_handle, position);
+    }
     return this.#roomChanged(roomId, position, [userId]);
+  }
+
+  #listInvite(room: MemoryRoom, userId: string, position: number): void {
+    const inv = room.invited.get(userId);
+    if (inv === undefined) return;
+    this.roomList.invite(
+      userId,
+      {
+        room_id: room.room_id,
+        room_handle: room.room_handle,
+        name: room.name,
+        inviter: inv.inviter,
+        last_event_ts: inv.ts,
+        recency: inv.position,
+      },
+      position,
+    );
   }
 
   /** Every joined member's room list learns the room's new summary. */

@@ -1,6 +1,6 @@
-import type { SyncChanges, SyncChangesQuery, SyncPage, SyncPageQuery } from './data-source.js';
+import type { SyncChanges, SyncChangesQuery, SyncCursor, SyncPage, SyncPageQuery } from './data-source.js';
 import { SnapshotList } from './snapshot-list.js';
-import type { SyncRoomListEntry, SyncRoomSort, SyncRoomSummary } from './types.js';
+import type { SyncInviteSummary, SyncRoomListEntry, SyncRoomSort, SyncRoomSummary } from './types.js';
 
 const ROOM_SHAPES = { by_recency: ['number', 'string'], by_name: ['string', 'string'] } as const;
 
@@ -11,10 +11,12 @@ export function foldName(name: string): string {
 
 /**
  * Every user's rooms, sorted `by_recency` (latest event first) and `by_name`, for the `room_list`
- * stream. The server keeps it up to date as events arrive: on each event of a room, {@link upsert}
- * one new summary object for each joined member (treat it as immutable: members share it); on a
- * leave, {@link leave} for the member who left.
- * A left room stays as a marker so that deltas can report the leave.
+ * stream: the rooms the user is joined to and those they are invited to. The server keeps it up
+ * to date as events arrive: on each event of a room, {@link upsert} one new summary object for
+ * each joined member (treat it as immutable: members share it); on an invite (and on a rename of
+ * a room with pending invites), {@link invite} for the invitee; on a leave, a rejected or
+ * retracted invite or a ban, {@link leave} for the member.
+ * A room no longer listed stays as a marker so that deltas can report the leave.
  */
 export class RoomListIndex {
   readonly #users = new Map<string, SnapshotList<SyncRoomSort, SyncRoomListEntry>>();
@@ -28,34 +30,51 @@ export class RoomListIndex {
       entry = { ...summary, membership: 'join' };
       this.#shared.set(summary, entry);
     }
-    this.#list(userId).put(summary.room_id, entry, position, {
-      by_recency: [-summary.recency, summary.room_id],
-      by_name: [foldName(summary.name), summary.room_id],
-    });
+    this.#list(userId).put(summary.room_id, entry, position, keysOf(summary));
   }
 
-  /** Records that `userId` left (or was removed from) the room at `position`. */
+  /**
+   * Records that `userId` is invited to the room of `invite`, as changed at `position` (the
+   * invite's, or a later rename's: the entry's `recency` stays the invite's).
+   */
+  invite(userId: string, invite: SyncInviteSummary, position: number): void {
+    this.#list(userId).put(invite.room_id, { ...invite, membership: 'invite' }, position, keysOf(invite));
+  }
+
+  /**
+   * Records that `userId` left the room, or that their invite was rejected or retracted, or that
+   * they were banned, at `position`. Does nothing when the room is not listed for the user (never
+   * joined nor invited, or already gone), so callers need not know.
+   */
   leave(userId: string, roomId: string, roomHandle: string, position: number): void {
+    const list = this.#users.get(userId);
+    const old = list?.get(roomId);
+    if (list === undefined || old === undefined || old.membership === 'leave') return;
     const entry: SyncRoomListEntry = {
       room_id: roomId,
       room_handle: roomHandle,
       membership: 'leave',
       recency: position,
     };
-    this.#list(userId).put(roomId, entry, position);
+    list.put(roomId, entry, position);
   }
 
-  /** The rooms `userId` is joined to. */
-  joinedCount(userId: string): number {
+  /** The entry `userId` has for `roomId` (joined, invited or a leave marker), if any. */
+  get(userId: string, roomId: string): SyncRoomListEntry | undefined {
+    return this.#users.get(userId)?.get(roomId);
+  }
+
+  /** The rooms listed for `userId`: joined and invited. */
+  listedCount(userId: string): number {
     return this.#users.get(userId)?.listedCount ?? 0;
   }
 
-  /** A page of `userId`'s joined rooms (see {@link SyncDataSource.roomListPage}). */
+  /** A page of `userId`'s joined and invited rooms (see {@link SyncDataSource.roomListPage}). */
   page(userId: string, query: SyncPageQuery<SyncRoomSort>): SyncPage<SyncRoomListEntry> {
     return this.#users.get(userId)?.page(query) ?? { items: [] };
   }
 
-  /** Rooms of `userId` changed, joined or left in the window (see {@link SyncDataSource.roomListChanges}). */
+  /** Rooms of `userId` changed, joined, invited to or left in the window (see {@link SyncDataSource.roomListChanges}). */
   changes(userId: string, query: SyncChangesQuery): SyncChanges<SyncRoomListEntry> {
     return this.#users.get(userId)?.changes(query) ?? { items: [] };
   }
@@ -68,4 +87,8 @@ export class RoomListIndex {
     }
     return list;
   }
+}
+
+function keysOf(room: { room_id: string; name: string; recency: number }): Record<SyncRoomSort, SyncCursor> {
+  return { by_recency: [-room.recency, room.room_id], by_name: [foldName(room.name), room.room_id] };
 }

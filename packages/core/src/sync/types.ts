@@ -64,9 +64,30 @@ export interface SyncRoomSummary {
   recency: number;
 }
 
-/** An entry of `room_list`: a joined room, or (in deltas only) a room the user left. */
+/**
+ * A room the user is invited to, as `room_list` reports it: what the invitation shows, not the
+ * room's activity (an invited user is not a member: the room's later events do not move it).
+ */
+export interface SyncInviteSummary {
+  room_id: string;
+  room_handle: string;
+  /** The room's current `m.room.name` (a rename while invited comes as a delta). */
+  name: string;
+  /** The user who sent the invite. */
+  inviter: string;
+  /** `origin_server_ts` of the invite event. */
+  last_event_ts: number;
+  /** The `by_recency` key: the stream position of the invite event. */
+  recency: number;
+}
+
+/**
+ * An entry of `room_list`: a joined room, a pending invitation, or (in deltas only) a room the
+ * user left, whose invitation was rejected or retracted, or from which the user was banned.
+ */
 export type SyncRoomListEntry =
   | (SyncRoomSummary & { membership: 'join' })
+  | (SyncInviteSummary & { membership: 'invite' })
   | { room_id: string; room_handle: string; membership: 'leave'; recency: number };
 
 /** An entry of `room_members`: the member's `m.room.member` event plus its handle and level. */
