@@ -179,6 +179,37 @@ describe(`Storage contract (${TEST_BACKEND})`, () => {
     ]);
   });
 
+  it('builds an event on the state and extremities it reads under the room lock', async () => {
+    const s = await storage();
+    await user(s, '@a:x');
+    const evs = await room(s, '!r:x');
+    const keys = [
+      { type: 'm.room.member', stateKey: '@a:x' },
+      { type: 'm.room.topic', stateKey: '' },
+    ];
+    let seen: { state: string[]; prev: string[] } | undefined;
+    const stored = await s.appendBuiltEvent(
+      '!r:x',
+      keys,
+      20,
+      (state, prev) => {
+        seen = { state: state.map((e) => e.eventId), prev: prev.map((p) => p.eventId) };
+        return ev('!r:x', 'm.room.message', [evs.at(-1)!]);
+      },
+      { userId: '@a:x', deviceId: 'D', txnId: 'built' },
+    );
+    expect(seen).toEqual({ state: [evs[1]!.eventId], prev: [evs.at(-1)!.eventId] });
+    expect(await s.getTxnEventId({ userId: '@a:x', deviceId: 'D', txnId: 'built' })).toBe(stored.eventId);
+    // A build that throws (an authorization failure) stores nothing.
+    const refused = s.appendBuiltEvent('!r:x', [], 20, () => {
+      throw new Error('forbidden');
+    });
+    await expect(refused).rejects.toThrow('forbidden');
+    expect(await s.getForwardExtremities('!r:x', 20)).toEqual([
+      { eventId: stored.eventId, depth: stored.event.depth },
+    ]);
+  });
+
   it('sorts ids bytewise like SQLite, whatever the database collation', async () => {
     const s = await storage();
     for (const u of ['@a:x', '@B:x', '@b:x', '@_:x']) await user(s, u);

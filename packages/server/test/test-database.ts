@@ -161,14 +161,41 @@ if (TEST_BACKEND === 'postgres') {
   // Registered on the root suite of every test file that imports this module (via helpers.ts).
   afterAll(async () => {
     await Promise.allSettled(releasing);
-    const names = [...schemas.values(), ...emptied, ...broken];
+    const names = await Promise.all([...schemas.values(), ...emptied, ...broken]);
     schemas.clear();
     emptied.length = 0;
     broken.length = 0;
-    for (const name of await Promise.all(names)) {
-      await adminPool().query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-    }
+    const leaked = await openConnections(names);
+    for (const c of leaked) await adminPool().query('SELECT pg_terminate_backend($1)', [c.pid]);
+    for (const name of names) await adminPool().query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
     await admin?.end();
     admin = undefined;
+    if (leaked.length > 0) {
+      throw new Error(
+        `this test file left ${leaked.length} PostgreSQL connection(s) open (a storage or server not closed): ` +
+          leaked.map((c) => c.name).join(', '),
+      );
+    }
   });
+}
+
+/**
+ * The connections still open on `schemas` (each test connection is named after its schema).
+ * Those of a server process killed a moment ago close shortly after it, so this waits up to 3 s.
+ */
+async function openConnections(schemas: string[]): Promise<{ pid: number; name: string }[]> {
+  if (schemas.length === 0) return [];
+  const query = async () =>
+    (
+      await adminPool().query<{ pid: number; name: string }>(
+        'SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name = ANY($1::text[])',
+        [schemas],
+      )
+    ).rows;
+  let open = await query();
+  for (let i = 0; i < 30 && open.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    open = await query();
+  }
+  return open;
 }

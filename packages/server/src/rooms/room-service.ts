@@ -68,8 +68,8 @@ function toRoomState(entries: readonly StateEntry[]): Map<string, StateEntry> {
  * made under that room's lock: read the auth state and forward extremities, build the event on
  * them, check it against the authorization rules, commit it. So a room's DAG stays a line on a
  * single server and no two events share `prev_events`. Several instances on one PostgreSQL do
- * not share that lock: there the storage refuses an event built on stale extremities and the
- * service builds it again.
+ * not share that lock, so the read-build-commit runs inside the storage's room lock
+ * (`appendBuiltEvent`: a row lock on PostgreSQL).
  */
 export class RoomService {
   readonly #deps: RoomServiceDeps;
@@ -245,9 +245,9 @@ export class RoomService {
   }
 
   async #appendLocked(roomId: string, proto: EventProto, txn?: TxnKey): Promise<string> {
-    // The in-process lock keeps this instance's appends in line; another instance on the same
-    // PostgreSQL may still append between our read and our commit, which the storage refuses
-    // (nothing stored): build again on the new extremities.
+    // The storage builds under its room lock, so a stale build should never reach it; but if
+    // some other writer (federation) moved the extremities anyway, it refuses (nothing stored)
+    // and the event is built again on the new ones.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#buildAndStore(roomId, proto, txn);
@@ -264,11 +264,20 @@ export class RoomService {
     if (proto.type === 'm.room.member' && proto.state_key !== undefined && proto.state_key !== proto.sender) {
       keys.push(ref('m.room.member', proto.state_key));
     }
-    const state = toRoomState(await storage.getStateEntries(roomId, keys));
-    const prev = await storage.getForwardExtremities(roomId, EVENT_LIMITS.maxPrevEvents);
-    const built = this.#build(proto, state, prev);
-    this.#authorize(built.event, state);
-    const stored = await storage.appendEvent(roomId, built, txn);
+    // Read, build, authorise and store under the room's write lock in the storage, so another
+    // instance on the same PostgreSQL cannot append in between.
+    const stored = await storage.appendBuiltEvent(
+      roomId,
+      keys,
+      EVENT_LIMITS.maxPrevEvents,
+      (entries, prev) => {
+        const state = toRoomState(entries);
+        const built = this.#build(proto, state, prev);
+        this.#authorize(built.event, state);
+        return built;
+      },
+      txn,
+    );
     this.#emit([stored]);
     return stored.eventId;
   }

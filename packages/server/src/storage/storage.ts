@@ -117,6 +117,20 @@ export interface Storage extends RealtimeStorage, SyncStorage, FederationStorage
    * PostgreSQL another server instance may have appended in between. See `append-conflict.ts`.
    */
   appendEvent(roomId: string, event: NewEvent, txn?: TxnKey): Promise<StoredEvent>;
+  /**
+   * Builds and appends an event under the room's write lock, in one transaction: reads the
+   * current state entries of `stateKeys` that exist and the room's deepest `maxPrevEvents`
+   * forward extremities, calls `build` with them (synchronously; it throws to refuse), and
+   * stores what it returns as {@link appendEvent} does. No other writer (another instance on
+   * PostgreSQL) appends to the room in between, so the event cannot fork the room.
+   */
+  appendBuiltEvent(
+    roomId: string,
+    stateKeys: readonly StateKeyRef[],
+    maxPrevEvents: number,
+    build: (state: StateEntry[], prevEvents: Extremity[]) => NewEvent,
+    txn?: TxnKey,
+  ): Promise<StoredEvent>;
   /** The event id a `(device, txnId)` was sent as, if any. */
   getTxnEventId(txn: TxnKey): Promise<string | undefined>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;

@@ -94,6 +94,11 @@ const SQL = {
   },
 } as const;
 
+/** Takes the room's row lock until the end of the caller's transaction. */
+export async function lockRoom(c: pg.PoolClient, roomId: string): Promise<void> {
+  await c.query({ ...SQL.lockRoom, values: [roomId] });
+}
+
 /**
  * Stores one event inside the caller's transaction. Locks are always taken in the same order
  * (room row, txn id, extremity rows, stream counter), so concurrent appends wait but never
@@ -109,7 +114,7 @@ export async function appendInTransaction(
   txn?: TxnKey,
 ): Promise<StoredEvent> {
   // Serializes a room's appends across instances; the checks below then see every earlier one.
-  await c.query({ ...SQL.lockRoom, values: [roomId] });
+  await lockRoom(c, roomId);
   if (txn) {
     const t = await c.query({
       ...SQL.insertTxn,

@@ -9,7 +9,8 @@ import { tempDir } from '../../../test/helpers.js';
 import { databaseUrlFor, queryRows } from '../../../test/test-database.js';
 import { RoomService } from '../../rooms/room-service.js';
 import { isAppendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
-import type { Storage } from '../storage.js';
+import type { Extremity, Storage } from '../storage.js';
+import { appendInTransaction } from './pg-events.js';
 import { PostgresStorage } from './postgres-storage.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -110,33 +111,47 @@ function expectLinear(events: { eventId: string; event: { prev_events: string[] 
 }
 
 describe('two instances on one PostgreSQL', () => {
-  it('rebuilds an event whose extremities another instance moved, instead of forking', async () => {
+  it('builds on what another instance appended while it waited for the room', async () => {
     const { dir, a, b, roomId } = await twoInstances();
-    // B reads the room's extremities, then waits while A appends on top of them.
-    const g = gate();
-    const reached = new Promise<void>((r) => {
-      b.hold.reached = r;
+    // Another instance is mid-append: it holds the room's row lock in an open transaction.
+    const other = await a.storage.pool.connect();
+    const head = (await a.storage.getForwardExtremities(roomId, 1))[0]!;
+    const theirs = {
+      eventId: '$from-the-other-instance',
+      event: {
+        ...(await a.storage.getEvent(head.eventId))!.event,
+        type: 'm.room.message',
+        state_key: undefined,
+        content: { body: 'theirs' },
+        prev_events: [head.eventId],
+        depth: head.depth + 1,
+      },
+    };
+    await other.query('BEGIN');
+    await appendInTransaction(other, roomId, theirs);
+    let seen: Extremity[] | undefined;
+    const ours = b.storage.appendBuiltEvent(roomId, [], 20, (_state, prev) => {
+      seen = prev;
+      return {
+        eventId: '$ours',
+        event: {
+          ...theirs.event,
+          content: { body: 'ours' },
+          prev_events: prev.map((p) => p.eventId),
+          depth: prev[0]!.depth + 1,
+        },
+      };
     });
-    b.hold.method = 'getForwardExtremities';
-    b.hold.gate = g;
-    const fromB = b.rooms.send(roomId, `@bob:${SERVER}`, 'm.room.message', { body: 'b' }, txn('B', '1'));
-    await reached;
-    const fromA = await a.rooms.send(
-      roomId,
-      `@alice:${SERVER}`,
-      'm.room.message',
-      { body: 'a' },
-      txn('A', '1'),
-    );
-    g.open();
-    const bId = await fromB;
-    expect(b.conflicts).toEqual([PREV_EVENTS_STALE]);
+    await new Promise((r) => setTimeout(r, 200));
+    // Still waiting for the room: it has not read the extremities yet.
+    expect(seen).toBeUndefined();
+    await other.query('COMMIT');
+    other.release();
+    await ours;
+    expect(seen).toEqual([{ eventId: theirs.eventId, depth: head.depth + 1 }]);
     const events = await timeline(dir, roomId);
-    expect(events.slice(-2).map((e) => e.eventId)).toEqual([fromA, bId]);
+    expect(events.slice(-2).map((e) => e.eventId)).toEqual([theirs.eventId, '$ours']);
     expectLinear(events);
-    expect(await a.storage.getForwardExtremities(roomId, 20)).toEqual([
-      { eventId: bId, depth: events.length },
-    ]);
   });
 
   it('answers a send retried on the other instance with the first event', async () => {

@@ -219,6 +219,23 @@ export class PostgresStorage implements Storage {
     return inTransaction(this.#pool, (c) => ev.appendInTransaction(c, roomId, event, txn));
   }
 
+  appendBuiltEvent(
+    roomId: string,
+    stateKeys: readonly StateKeyRef[],
+    maxPrevEvents: number,
+    build: (state: StateEntry[], prevEvents: Extremity[]) => NewEvent,
+    txn?: TxnKey,
+  ): Promise<StoredEvent> {
+    return inTransaction(this.#pool, async (c) => {
+      // The room row stays locked until COMMIT: other instances' appends to the room wait here,
+      // in turn, instead of building on what this one is about to change.
+      await ev.lockRoom(c, roomId);
+      const state = await ev.getStateEntries(c, roomId, stateKeys);
+      const prev = await ev.getForwardExtremities(c, roomId, maxPrevEvents);
+      return ev.appendInTransaction(c, roomId, build(state, prev), txn);
+    });
+  }
+
   getTxnEventId(txn: TxnKey): Promise<string | undefined> {
     return ev.getTxnEventId(this.#pool, txn);
   }

@@ -275,6 +275,23 @@ export class SqliteStorage implements Storage {
     return this.#db.transaction(() => this.#append(roomId, event, txn)).immediate();
   }
 
+  async appendBuiltEvent(
+    roomId: string,
+    stateKeys: readonly StateKeyRef[],
+    maxPrevEvents: number,
+    build: (state: StateEntry[], prevEvents: Extremity[]) => NewEvent,
+    txn?: TxnKey,
+  ): Promise<StoredEvent> {
+    // BEGIN IMMEDIATE takes the database's write lock first: the reads and the write see one state.
+    return this.#db
+      .transaction(() => {
+        const state = this.#stateEntries(roomId, stateKeys);
+        const prev = this.#extremities(roomId, maxPrevEvents);
+        return this.#append(roomId, build(state, prev), txn);
+      })
+      .immediate();
+  }
+
   async getTxnEventId(txn: TxnKey): Promise<string | undefined> {
     const r = this.#s.getTxn!.get(txn.userId, txn.deviceId, txn.txnId) as { event_id: string } | undefined;
     return r?.event_id;
@@ -286,6 +303,10 @@ export class SqliteStorage implements Storage {
   }
 
   async getStateEntries(roomId: string, keys: readonly StateKeyRef[]): Promise<StateEntry[]> {
+    return this.#stateEntries(roomId, keys);
+  }
+
+  #stateEntries(roomId: string, keys: readonly StateKeyRef[]): StateEntry[] {
     const out: StateEntry[] = [];
     for (const k of keys) {
       const r = this.#s.getStateEntry!.get(roomId, k.type, k.stateKey) as EventRow | undefined;
@@ -300,6 +321,10 @@ export class SqliteStorage implements Storage {
   }
 
   async getForwardExtremities(roomId: string, limit: number): Promise<Extremity[]> {
+    return this.#extremities(roomId, limit);
+  }
+
+  #extremities(roomId: string, limit: number): Extremity[] {
     const rows = this.#s.getExtremities!.all(roomId, limit) as { event_id: string; depth: number }[];
     return rows.map((r) => ({ eventId: r.event_id, depth: r.depth }));
   }
