@@ -52,6 +52,7 @@ export class InCallWatch {
   /** Every connection of `u` leaves `r`'s call (u left or was kicked from `r`). */
   leaveUser(u: RouterUser, r: RouterRoom): void {
     for (const conn of u.conns) if (conn.callRooms.has(r)) this.leave(conn, r);
+    for (const conn of u.remote) if (conn.callRooms.has(r)) this.leave(conn, r);
   }
 
   /** A heartbeat deadline came due: re-arm it if a beat came meanwhile, else end the call. */

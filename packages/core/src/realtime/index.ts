@@ -73,4 +73,10 @@ export {
 } from './presence.js';
 export { type RealtimeDecodeReason, RealtimeProtocolError } from './protocol-error.js';
 export { type RealtimeConnectionInfo, RealtimeRouter } from './router.js';
+export {
+  type RealtimeClusterEvent,
+  type RealtimeForwardedRtmsg,
+  type RealtimeRemoteConnection,
+  RealtimeRouterCluster,
+} from './router-cluster.js';
 export { DEFAULT_REALTIME_ROUTER_OPTIONS, type RealtimeRouterOptions } from './router-options.js';

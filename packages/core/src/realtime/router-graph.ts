@@ -31,6 +31,7 @@ export class RouterGraph {
         bytes: handleToBytes(handle),
         conns: new Set(),
         live: new Set(),
+        remote: new Set(),
         rooms: new Set(),
         contacts: new Set(),
         presence: 0,
@@ -62,7 +63,13 @@ export class RouterGraph {
    * Callers do this last: a forgotten record must not be written to again.
    */
   forgetIfUnused(u: RouterUser): void {
-    if (u.conns.size === 0 && u.rooms.size === 0 && u.contacts.size === 0 && this.users.get(u.handle) === u) {
+    if (
+      u.conns.size === 0 &&
+      u.remote.size === 0 &&
+      u.rooms.size === 0 &&
+      u.contacts.size === 0 &&
+      this.users.get(u.handle) === u
+    ) {
       this.users.delete(u.handle);
     }
   }
@@ -121,7 +128,8 @@ export class RouterGraph {
    * but `skip`) and to every watcher. Returns true on a change.
    */
   updatePresence(u: RouterUser, skip?: RouterConn): boolean {
-    const p = mergePresence(u.live);
+    // Connections on other instances (cluster mode) count like local ones.
+    const p = u.remote.size === 0 ? mergePresence(u.live) : mergePresence([...u.live, ...u.remote]);
     if (p === u.presence) return false;
     u.presence = p;
     this.sendToUser(u, encodePresFast(null, p), skip);

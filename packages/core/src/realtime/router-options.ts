@@ -26,8 +26,26 @@ export interface RealtimeRouterOptions {
    * well within it. 0 disables the check. Default 60 000 ms.
    */
   clientTimeoutMs: number;
-  /** The first client id handed out (1 .. 2^32-1); tests start near the top to see wrap-around. Default 1. */
+  /**
+   * The first client id handed out, within `clientIdMin .. clientIdMax`; tests start near the
+   * top to see wrap-around. Default `clientIdMin`.
+   */
   firstClientId: number;
+  /**
+   * The lowest client id this router hands out; after `clientIdMax` it wraps around to it. Several
+   * server instances give each router a range of its own (an instance prefix in the high bits),
+   * so client ids stay unique across instances. Default 1.
+   */
+  clientIdMin: number;
+  /** The highest client id this router hands out (at most 2^32-1). Default 2^32-1. */
+  clientIdMax: number;
+  /**
+   * Cluster mode: the router also reports what other server instances need to know
+   * (`{ cluster }` outputs of `poll()`: its connections' presence, in-call heartbeats, RTMSG for
+   * their connections) and takes their connections in through {@link RealtimeRouter.cluster}.
+   * Default false.
+   */
+  cluster: boolean;
 }
 
 /** The defaults of {@link RealtimeRouterOptions}. */
@@ -42,6 +60,9 @@ export const DEFAULT_REALTIME_ROUTER_OPTIONS: Readonly<RealtimeRouterOptions> = 
   helloTimeoutMs: 10_000,
   clientTimeoutMs: 60_000,
   firstClientId: 1,
+  clientIdMin: 1,
+  clientIdMax: 0xffffffff,
+  cluster: false,
 });
 
 /** Fills in defaults and checks ranges; throws `ParleyError` `invalid_argument` on a bad value. */
@@ -52,14 +73,33 @@ export function resolveRouterOptions(options: Partial<RealtimeRouterOptions> = {
     if (!(key in DEFAULT_REALTIME_ROUTER_OPTIONS)) {
       throw new ParleyError('invalid_argument', `unknown realtime router option ${key}`);
     }
+    if (key === 'cluster') {
+      if (typeof value !== 'boolean') {
+        throw new ParleyError('invalid_argument', 'realtime router option cluster must be a boolean');
+      }
+      o.cluster = value;
+      continue;
+    }
     const min = key === 'clientTimeoutMs' ? 0 : 1;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
       throw new ParleyError('invalid_argument', `realtime router option ${key} must be a number >= ${min}`);
     }
-    o[key] = value;
+    (o as Record<string, unknown>)[key] = value;
   }
-  if (!Number.isInteger(o.firstClientId) || o.firstClientId > 0xffffffff) {
-    throw new ParleyError('invalid_argument', 'firstClientId must be an integer 1 .. 2^32-1');
+  if (options.firstClientId === undefined) o.firstClientId = o.clientIdMin;
+  const ids = [o.clientIdMin, o.firstClientId, o.clientIdMax];
+  if (!ids.every(Number.isInteger) || o.clientIdMax > 0xffffffff) {
+    throw new ParleyError('invalid_argument', 'client ids must be integers 1 .. 2^32-1');
+  }
+  if (!(o.clientIdMin <= o.firstClientId && o.firstClientId <= o.clientIdMax)) {
+    throw new ParleyError(
+      'invalid_argument',
+      'firstClientId must lie within clientIdMin .. clientIdMax (clientIdMin <= clientIdMax)',
+    );
+  }
+  if (o.clientIdMax - o.clientIdMin + 1 <= o.maxConnections) {
+    // Otherwise every id could be in use and the allocation would never end.
+    throw new ParleyError('invalid_argument', 'the client id range must be larger than maxConnections');
   }
   if (o.maxRtmsgBytes > 0xffffff) {
     throw new ParleyError('invalid_argument', 'maxRtmsgBytes cannot exceed the 3-byte msglen (2^24-1)');

@@ -27,6 +27,16 @@ export interface RouterConn extends ConnectionPresence {
   readonly callRooms: Set<RouterRoom>;
 }
 
+/**
+ * A live connection held by another server instance (cluster mode): it counts for its user's
+ * presence and in-call state here, and RTMSG for it is forwarded to `origin`; nothing is ever
+ * sent to it from this router.
+ */
+export interface RemoteConn extends RouterConn {
+  /** The instance that holds the connection. */
+  readonly origin: string;
+}
+
 /** A user the router was told about (by a connection, a membership or a contact list). */
 export interface RouterUser {
   readonly handle: HandleHex;
@@ -34,6 +44,8 @@ export interface RouterUser {
   /** Every connection, live or still waiting for `OP_HELLO` (the per-user limit counts both). */
   readonly conns: Set<RouterConn>;
   readonly live: Set<RouterConn>;
+  /** Live connections of this user on other server instances (cluster mode). */
+  readonly remote: Set<RemoteConn>;
   readonly rooms: Set<RouterRoom>;
   /** Users this user has added as contacts (visibility needs both sides). */
   readonly contacts: Set<HandleHex>;

@@ -27,6 +27,7 @@ import {
 } from './opcodes.js';
 import { Outbox, type RealtimeRouterOutput } from './outbox.js';
 import { applySetPres, initialPresence } from './presence.js';
+import { type RealtimeClusterEvent, RealtimeRouterCluster } from './router-cluster.js';
 import { RouterGraph } from './router-graph.js';
 import { type RealtimeRouterOptions, resolveRouterOptions } from './router-options.js';
 import type { RouterConn, RouterRoom, RouterTimer, RouterUser } from './router-state.js';
@@ -60,12 +61,25 @@ export class RealtimeRouter {
   readonly #calls: InCallWatch;
   readonly #conns = new Map<number, RouterConn>();
   readonly #clientIds: ClientIds<RouterConn>;
+  /**
+   * The other server instances' connections and what they need to hear of this one's (cluster
+   * mode, option `cluster`; see `router-cluster.ts`).
+   */
+  readonly cluster: RealtimeRouterCluster;
   #now = Number.NEGATIVE_INFINITY;
 
   constructor(options: Partial<RealtimeRouterOptions> = {}) {
     this.options = resolveRouterOptions(options);
-    this.#clientIds = new ClientIds(this.options.firstClientId);
-    this.#calls = new InCallWatch(this.#graph, this.#timers, this.options.inCallTimeoutMs);
+    const o = this.options;
+    this.#clientIds = new ClientIds(o.firstClientId, o.clientIdMax, o.clientIdMin);
+    this.#calls = new InCallWatch(this.#graph, this.#timers, o.inCallTimeoutMs);
+    this.cluster = new RealtimeRouterCluster(
+      this.#graph,
+      this.#outbox,
+      this.#clientIds,
+      this.#calls,
+      o.cluster,
+    );
   }
 
   // Time only moves forward inside the router, so a clock step backwards cannot reorder timers.
@@ -156,6 +170,14 @@ export class RealtimeRouter {
   /** The next output, or `undefined` when there is nothing to send. Call until `undefined`. */
   poll(): RealtimeRouterOutput | undefined {
     return this.#outbox.poll();
+  }
+
+  /**
+   * The next event for the other server instances (cluster mode), or `undefined`. Call until
+   * `undefined` whenever you drain {@link poll}; their order is the order to publish them in.
+   */
+  pollCluster(): RealtimeClusterEvent | undefined {
+    return this.cluster.take();
   }
 
   /** When {@link handleTimeout} should next be called, or `undefined` when no timer is pending. */
@@ -309,6 +331,7 @@ export class RealtimeRouter {
     if (wasLive) {
       this.#clientIds.release(conn.clientId);
       u.live.delete(conn);
+      this.cluster.reportGone(conn);
     }
     this.#calls.leaveAll(conn);
     if (wasLive) this.#graph.updatePresence(u);
@@ -339,16 +362,19 @@ export class RealtimeRouter {
         this.#outbox.push(conn.id, KEEPALIVE_REPLY);
         return;
       case OP_SETPRES:
-        if (applySetPres(conn, cmd.presence)) this.#graph.updatePresence(conn.user);
+        if (applySetPres(conn, cmd.presence)) {
+          this.cluster.reportConn(conn);
+          this.#graph.updatePresence(conn.user);
+        }
         return;
       case OP_IN_CALL: {
         const r = this.#graph.rooms.get(cmd.room);
         if (r === undefined || !r.members.has(conn.user)) {
           this.#reject(conn, cmd.op, cmd.room, RejectCode.NOT_IN_ROOM);
-        } else if (cmd.status === 1) {
-          this.#calls.beat(conn, r, now);
         } else {
-          this.#calls.leave(conn, r);
+          if (cmd.status === 1) this.#calls.beat(conn, r, now);
+          else this.#calls.leave(conn, r);
+          this.cluster.reportInCall(conn, r.handle, cmd.status);
         }
         return;
       }
@@ -360,6 +386,7 @@ export class RealtimeRouter {
           conn,
           cmd,
           this.options.maxRtmsgBytes,
+          this.cluster,
         );
         if (code !== 0) this.#reject(conn, OP_RTMSG, cmd.room, code);
         return;
@@ -375,6 +402,7 @@ export class RealtimeRouter {
     conn.value = p.value;
     conn.idle = p.idle;
     conn.user.live.add(conn);
+    this.cluster.reportConn(conn);
     this.#outbox.push(conn.id, encodeServerCommand({ op: OP_HELLO, clientId: conn.clientId }));
     // Others hear the change now; this connection hears its own presence last in its login dump.
     this.#graph.updatePresence(conn.user, conn);
