@@ -151,6 +151,7 @@ export class NodeWebSocket extends EventEmitter<NodeWebSocketEvents> {
     (socket as OwnedSocket)[kWs] = this;
     socket.on('data', NodeWebSocket.#onData);
     socket.on('drain', NodeWebSocket.#onDrain);
+    socket.on('end', NodeWebSocket.#onEnd);
     socket.on('error', NodeWebSocket.#onError);
     socket.on('close', NodeWebSocket.#onClose);
     if (head.length > 0) this.#conn.receive(this.#clock.now(), Buffer.from(head));
@@ -174,6 +175,17 @@ export class NodeWebSocket extends EventEmitter<NodeWebSocketEvents> {
     // biome-ignore lint/complexity/noThisInStatic: Node calls socket listeners with the socket as `this`.
     const ws = this[kWs];
     if (ws !== undefined) ws.#drained();
+  }
+
+  // The peer sent FIN. HTTP servers keep such sockets half-open (`allowHalfOpen`), and a peer that
+  // can no longer send cannot finish a close handshake: the transport is closing (1006), and our
+  // side ends once what is queued is written (or is cut after the close timeout).
+  static #onEnd(this: OwnedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: Node calls socket listeners with the socket as `this`.
+    const ws = this[kWs];
+    if (ws === undefined) return;
+    ws.#conn.transportClosed();
+    ws.#flush();
   }
 
   static #onError(this: OwnedSocket): void {
