@@ -38,6 +38,7 @@ describe('SyncIndexes', () => {
       ev('m.room.power_levels', '@a:hs', { users: { '@a:hs': 100, '@b:hs': '50' }, users_default: 5 }, ''),
     );
     const joined = apply(ev('m.room.member', '@b:hs', { membership: 'join', displayname: 'Bee' }, '@b:hs'));
+    const joinedAt = ordering * 10;
     expect(joined.change).toEqual({ type: 'room', room_id: R, user_ids: ['@a:hs', '@b:hs'] });
     apply(ev('m.room.member', '@c:hs', { membership: 'join' }, '@c:hs'));
     expect(page(ix, 'by_pl')).toEqual([
@@ -58,7 +59,11 @@ describe('SyncIndexes', () => {
     const left = apply(ev('m.room.member', '@b:hs', { membership: 'leave' }, '@b:hs'));
     expect(left.left).toEqual(['@b:hs']);
     expect(left.change).toEqual({ type: 'room', room_id: R, user_ids: ['@a:hs', '@c:hs', '@b:hs'] });
-    expect(ix.membership('@b:hs', R)).toEqual({ membership: 'leave', since: ordering * 10 });
+    expect(ix.membership('@b:hs', R)).toEqual({
+      membership: 'leave',
+      since: ordering * 10,
+      last_join: { since: joinedAt, until: ordering * 10 },
+    });
     expect(ix.roomList.page('@b:hs', { sort: 'by_name', snapshot: 1e9, limit: 5 }).items).toEqual([]);
     expect(ix.joinedMembers(R)).toEqual(new Set(['@a:hs', '@c:hs']));
     // An unknown membership value counts as not joined.
@@ -93,5 +98,83 @@ describe('SyncIndexes', () => {
     expect(() =>
       ix.apply({ ...ev('m.room.message', '@a:hs', {}), event: { room_id: '!x:hs' } as unknown as PDU }, 1),
     ).toThrow(/unknown room/);
+  });
+
+  it('lists invites, wakes the invitee, turns them into joins and removes rejected ones', () => {
+    const ix = new SyncIndexes(() => NO_HANDLE);
+    ix.addRoom(R, '3333333333333333');
+    const apply = (e: StoredEvent) => ix.apply(e, e.streamOrdering * 10);
+    const list = (u: string) => ix.roomList.page(u, { sort: 'by_recency', snapshot: 1e9, limit: 5 }).items;
+    apply(ev('m.room.create', '@a:hs', {}, ''));
+    apply(ev('m.room.member', '@a:hs', { membership: 'join' }, '@a:hs'));
+    apply(ev('m.room.name', '@a:hs', { name: 'Tea' }, ''));
+    const invite = ev('m.room.member', '@a:hs', { membership: 'invite' }, '@b:hs');
+    expect(apply(invite).change).toEqual({ type: 'room', room_id: R, user_ids: ['@a:hs', '@b:hs'] });
+    const entry = {
+      room_id: R,
+      room_handle: '3333333333333333',
+      name: 'Tea',
+      inviter: '@a:hs',
+      last_event_ts: invite.event.origin_server_ts,
+      recency: invite.streamOrdering * 10,
+      membership: 'invite',
+    };
+    expect(list('@b:hs')).toEqual([entry]);
+    // The room's messages neither move the invite nor wake the invitee; a rename does both.
+    expect(apply(ev('m.room.message', '@a:hs', {})).change).toEqual({
+      type: 'room',
+      room_id: R,
+      user_ids: ['@a:hs'],
+    });
+    expect(list('@b:hs')).toEqual([entry]);
+    expect(apply(ev('m.room.name', '@a:hs', { name: 'Coffee' }, '')).change).toEqual({
+      type: 'room',
+      room_id: R,
+      user_ids: ['@a:hs', '@b:hs'],
+    });
+    expect(list('@b:hs')).toEqual([{ ...entry, name: 'Coffee' }]);
+    apply(ev('m.room.member', '@b:hs', { membership: 'join' }, '@b:hs'));
+    expect(list('@b:hs')).toEqual([expect.objectContaining({ membership: 'join', member_count: 2 })]);
+    apply(ev('m.room.member', '@a:hs', { membership: 'invite' }, '@c:hs'));
+    const banned = apply(ev('m.room.member', '@a:hs', { membership: 'ban' }, '@c:hs'));
+    expect(banned.left).toEqual([]);
+    expect(list('@c:hs')).toEqual([]);
+    const delta = ix.roomList.changes('@c:hs', { after: { position: 0 }, upTo: 1e9, limit: 5 }).items;
+    expect(delta).toEqual([
+      { room_id: R, room_handle: '3333333333333333', membership: 'leave', recency: ordering * 10 },
+    ]);
+    // A leave of a user never listed records nothing.
+    apply(ev('m.room.member', '@d:hs', { membership: 'leave' }, '@d:hs'));
+    expect(ix.roomList.get('@d:hs', R)).toBeUndefined();
+  });
+
+  it('rebuilds pending invites with the current name', () => {
+    const ix = new SyncIndexes(() => NO_HANDLE);
+    const invite = ev('m.room.member', '@a:hs', { membership: 'invite' }, '@b:hs');
+    const state = [
+      ev('m.room.create', '@a:hs', {}, ''),
+      ev('m.room.member', '@a:hs', { membership: 'join' }, '@a:hs'),
+      invite,
+      ev('m.room.member', '@a:hs', { membership: 'leave' }, '@c:hs'),
+      ev('m.room.name', '@a:hs', { name: 'Later' }, ''),
+    ];
+    ix.rebuild(
+      [{ roomId: R, handle: '4444444444444444', streamOrdering: 90, originServerTs: 5 }],
+      state,
+      (o) => o,
+    );
+    expect(ix.roomList.page('@b:hs', { sort: 'by_name', snapshot: 1e9, limit: 5 }).items).toEqual([
+      {
+        room_id: R,
+        room_handle: '4444444444444444',
+        name: 'Later',
+        inviter: '@a:hs',
+        last_event_ts: invite.event.origin_server_ts,
+        recency: invite.streamOrdering,
+        membership: 'invite',
+      },
+    ]);
+    expect(ix.membership('@b:hs', R)?.membership).toBe('invite');
+    expect(ix.roomList.get('@c:hs', R)).toBeUndefined();
   });
 });

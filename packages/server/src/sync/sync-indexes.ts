@@ -3,6 +3,7 @@ import {
   RoomListIndex,
   type SyncChange,
   type SyncEvent,
+  type SyncInviteSummary,
   type SyncMembership,
   type SyncRoomSummary,
 } from '@parley/core';
@@ -21,12 +22,20 @@ interface PowerLevels {
   usersDefault: number;
 }
 
+interface Invite {
+  inviter: string;
+  position: number;
+  ts: number;
+}
+
 interface RoomInfo {
   roomId: string;
   handle: string;
   name: string;
   creator: string | undefined;
   joined: Set<string>;
+  /** Pending invites by invitee: what their room list shows. */
+  invited: Map<string, Invite>;
   /** `undefined` until the room has an `m.room.power_levels` event. */
   levels: PowerLevels | undefined;
   lastPosition: number;
@@ -62,7 +71,7 @@ function parseLevels(content: Record<string, unknown>): PowerLevels {
 }
 
 /**
- * The in-memory indexes sync pages are served from: every user's joined rooms (core's
+ * The in-memory indexes sync pages are served from: every user's joined and invited rooms (core's
  * {@link RoomListIndex}) and every room's members ({@link MemberListIndex}), plus what a room
  * summary needs (name, handle, joined set, power levels, latest event). Rebuilt from storage at
  * start, then kept up to date by {@link apply} for each stored event, in stream order.
@@ -96,6 +105,7 @@ export class SyncIndexes {
       name: '',
       creator: undefined,
       joined: new Set(),
+      invited: new Map(),
       levels: undefined,
       lastPosition: 0,
       lastTs: 0,
@@ -142,17 +152,23 @@ export class SyncIndexes {
   apply(stored: StoredEvent, position: number): AppliedEvent {
     const info = this.#rooms.get(stored.event.room_id);
     if (info === undefined) throw new Error(`sync index: unknown room ${stored.event.room_id}`);
-    const { left, target } = this.#applyState(info, stored, position);
+    const { left, target, renamed } = this.#applyState(info, stored, position);
     info.lastPosition = position;
     info.lastTs = stored.event.origin_server_ts;
     const summary = this.#summary(info);
     for (const u of info.joined) this.roomList.upsert(u, summary, position);
     const userIds = [...info.joined];
     if (target !== undefined && !info.joined.has(target)) userIds.push(target);
+    // Invitees hear of a rename only: the room's other events are not theirs to see.
+    if (renamed) for (const u of info.invited.keys()) if (u !== target) userIds.push(u);
     return { change: { type: 'room', room_id: info.roomId, user_ids: userIds }, left };
   }
 
-  #applyState(info: RoomInfo, stored: StoredEvent, position: number): { left: string[]; target?: string } {
+  #applyState(
+    info: RoomInfo,
+    stored: StoredEvent,
+    position: number,
+  ): { left: string[]; target?: string; renamed?: boolean } {
     const { event } = stored;
     if (typeof event.state_key !== 'string') return { left: [] };
     const content = event.content as Record<string, unknown>;
@@ -161,8 +177,10 @@ export class SyncIndexes {
         info.creator = event.sender;
         return { left: [] };
       case 'm.room.name':
-        if (event.state_key === '') info.name = typeof content.name === 'string' ? content.name : '';
-        return { left: [] };
+        if (event.state_key !== '') return { left: [] };
+        info.name = typeof content.name === 'string' ? content.name : '';
+        for (const u of info.invited.keys()) this.#listInvite(info, u, position);
+        return { left: [], renamed: true };
       case 'm.room.power_levels':
         if (event.state_key === '') {
           info.levels = parseLevels(content);
@@ -197,14 +215,36 @@ export class SyncIndexes {
       position,
     );
     const wasJoined = info.joined.has(target);
+    info.invited.delete(target);
     if (membership === 'join') {
+      // The room list entry (an invite's included) becomes a join with the summary `apply` puts.
       info.joined.add(target);
       return { left: [], target };
     }
     info.joined.delete(target);
-    if (!wasJoined) return { left: [], target };
-    this.roomList.leave(target, info.roomId, info.handle, position);
-    return { left: [target], target };
+    if (membership === 'invite') {
+      info.invited.set(target, { inviter: event.sender, position, ts: event.origin_server_ts });
+      this.#listInvite(info, target, position);
+    } else {
+      // Leave, ban or knock: a joined room or a pending invite goes; else nothing was listed.
+      this.roomList.leave(target, info.roomId, info.handle, position);
+    }
+    return { left: wasJoined ? [target] : [], target };
+  }
+
+  /** Lists (again) `userId`'s pending invite to the room, as changed at `position`. */
+  #listInvite(info: RoomInfo, userId: string, position: number): void {
+    const invite = info.invited.get(userId);
+    if (invite === undefined) return;
+    const entry: SyncInviteSummary = {
+      room_id: info.roomId,
+      room_handle: info.handle,
+      name: info.name,
+      inviter: invite.inviter,
+      last_event_ts: invite.ts,
+      recency: invite.position,
+    };
+    this.roomList.invite(userId, entry, position);
   }
 
   #levelOf(info: RoomInfo, userId: string): number {
