@@ -296,4 +296,33 @@ describe(`Storage contract (${TEST_BACKEND})`, () => {
     const later = { ...bounds, now: 20_000 };
     expect(await s.addToDeviceMessages([msg(10, 'D2')], txn, later)).toEqual({ kind: 'stored' });
   });
+
+  it('stores a to-device send at a stream ordering of its own when asked (several instances)', async () => {
+    const s = await storage();
+    await user(s, '@a:x');
+    await s.addAccessToken('t', { userId: '@a:x', deviceId: 'D1' }, 1);
+    const evs = await room(s, '!r:x');
+    const before = await s.getMaxStreamOrdering();
+    const msg = (deviceId: string) => ({
+      userId: '@a:x',
+      deviceId,
+      position: 1, // ignored: the positions follow the ordering
+      type: 'm.x',
+      sender: '@b:x',
+      content: { to: deviceId },
+    });
+    const bounds = { maxQueuedPerDevice: 10, txnRetentionMs: 1000, now: 10_000, orderingBits: 20 };
+    const txn = { userId: '@b:x', deviceId: 'B', txnId: 'o1' };
+    const r = await s.addToDeviceMessages([msg('D1'), msg('D2'), msg('D1')], txn, bounds);
+    expect(r).toEqual({ kind: 'stored', ordering: before + 1 });
+    expect(await s.getMaxStreamOrdering()).toBe(before + 1);
+    const base = (before + 1) * 2 ** 20;
+    const d1 = await s.getToDeviceMessages('@a:x', 'D1', { after: 0, upTo: base + 10, limit: 10 });
+    expect(d1.map((m) => m.position)).toEqual([base + 1, base + 3]);
+    // The next event comes after the send's ordering; a retry takes none.
+    const next = await s.appendEvent('!r:x', ev('!r:x', 'm.room.message', [evs.at(-1)!]));
+    expect(next.streamOrdering).toBe(before + 2);
+    expect(await s.addToDeviceMessages([msg('D1')], txn, bounds)).toEqual({ kind: 'duplicate' });
+    expect(await s.getMaxStreamOrdering()).toBe(before + 2);
+  });
 });

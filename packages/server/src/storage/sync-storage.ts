@@ -32,11 +32,20 @@ export interface ToDeviceBounds {
   /** Transaction ids older than this (ms before `now`) are forgotten. */
   txnRetentionMs: number;
   now: number;
+  /**
+   * When given, the send takes a new stream ordering inside its transaction, as an event does,
+   * and its messages are stored at the positions `ordering × 2^orderingBits + 1, + 2, …` in the
+   * order given (their `position` is ignored); the result names the ordering. Several server
+   * instances use this (docs/scale-out.md): commits happen in ordering order, so an instance that
+   * has read up to an ordering can no longer miss a message stored below it.
+   */
+  orderingBits?: number;
 }
 
 /** The outcome of {@link SyncStorage.addToDeviceMessages}. */
 export type ToDeviceAddResult =
-  | { kind: 'stored' }
+  /** Stored; `ordering` is the stream ordering taken when `orderingBits` was given. */
+  | { kind: 'stored'; ordering?: number }
   /** The `(device, txnId)` was seen before: nothing stored. */
   | { kind: 'duplicate' }
   /** A recipient device's queue is full: nothing stored. */

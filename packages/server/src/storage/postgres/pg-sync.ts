@@ -149,19 +149,29 @@ export class PgSyncStore implements SyncStorage {
             throw new Abandon({ kind: 'queue_full', userId, deviceId });
           }
         }
+        let ordering: number | undefined;
+        if (bounds.orderingBits !== undefined) {
+          // Taken last, like an event's: the counter row stays locked until COMMIT, so sends
+          // and events commit in ordering order (see the stream_position table).
+          const taken = await c.query<{ pos: number }>(
+            'UPDATE stream_position SET pos = pos + 1 RETURNING pos',
+          );
+          ordering = taken.rows[0]!.pos;
+        }
+        const base = ordering === undefined ? 0 : ordering * 2 ** bounds.orderingBits!;
         await c.query(
           `INSERT INTO to_device_messages (user_id, device_id, position, type, sender, content)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])`,
           [
             messages.map((m) => m.userId),
             messages.map((m) => m.deviceId),
-            messages.map((m) => m.position),
+            messages.map((m, i) => (ordering === undefined ? m.position : base + i + 1)),
             messages.map((m) => m.type),
             messages.map((m) => m.sender),
             messages.map((m) => JSON.stringify(m.content)),
           ],
         );
-        return { kind: 'stored' };
+        return ordering === undefined ? { kind: 'stored' } : { kind: 'stored', ordering };
       });
     } catch (err) {
       if (err instanceof Abandon) return err.result;

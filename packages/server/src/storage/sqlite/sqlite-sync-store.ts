@@ -99,12 +99,12 @@ export class SqliteSyncStore implements SyncStorage {
   }
 
   async reserveStreamOrdering(): Promise<number> {
-    return this.#db
-      .transaction(() => {
-        const row = (this.#s.reserveUpdate!.get() ?? this.#s.reserveInsert!.get()) as { seq: number };
-        return row.seq;
-      })
-      .immediate();
+    return this.#db.transaction(() => this.#reserveInTransaction()).immediate();
+  }
+
+  #reserveInTransaction(): number {
+    const row = (this.#s.reserveUpdate!.get() ?? this.#s.reserveInsert!.get()) as { seq: number };
+    return row.seq;
   }
 
   async getDeviceIds(userId: string): Promise<string[]> {
@@ -136,12 +136,15 @@ export class SqliteSyncStore implements SyncStorage {
           const queued = (this.#s.queued!.get(userId, deviceId) as { n: number }).n;
           if (queued + n > bounds.maxQueuedPerDevice) return { kind: 'queue_full', userId, deviceId };
         }
-        for (const m of messages) {
+        const ordering = bounds.orderingBits === undefined ? undefined : this.#reserveInTransaction();
+        const base = ordering === undefined ? 0 : ordering * 2 ** bounds.orderingBits!;
+        messages.forEach((m, i) => {
           const content = JSON.stringify(m.content);
-          this.#s.insertMsg!.run(m.userId, m.deviceId, m.position, m.type, m.sender, content);
-        }
+          const position = ordering === undefined ? m.position : base + i + 1;
+          this.#s.insertMsg!.run(m.userId, m.deviceId, position, m.type, m.sender, content);
+        });
         this.#s.insertTxn!.run(txn.userId, txn.deviceId, txn.txnId, bounds.now);
-        return { kind: 'stored' };
+        return ordering === undefined ? { kind: 'stored' } : { kind: 'stored', ordering };
       })
       .immediate();
   }
