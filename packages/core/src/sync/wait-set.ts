@@ -8,8 +8,8 @@ import type { SyncResponseBody } from './types.js';
 export type SyncChange =
   /**
    * New event(s) in a room, membership changes included. `user_ids`: the users whose room list
-   * it changes (the joined members, and the member whose membership changed); without it every
-   * waiting `room_list` is recomputed.
+   * it changes (the joined members, the member whose membership changed, and on a rename the
+   * room's invitees); without it every waiting `room_list` is recomputed.
    */
   | { type: 'room'; room_id: string; user_ids?: readonly string[] }
   /** The room's typing set changed. */
