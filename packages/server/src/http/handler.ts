@@ -16,6 +16,13 @@ export interface RequestContext {
   body(options?: { allowEmpty?: boolean }): Promise<JsonObject>;
   /** The user and device of the access token; throws 401 without a valid one. */
   auth(): Promise<Requester>;
+  /**
+   * Marks the request as a long-poll that now waits for news: from here on it no longer counts
+   * against `maxInFlight` (waiting long-polls are bounded by the sync session caps and by
+   * `maxConnections` instead), so idle long-polls cannot starve other requests. It still counts
+   * for the graceful-shutdown drain. Calling it again does nothing.
+   */
+  longPolling(): void;
 }
 
 /**

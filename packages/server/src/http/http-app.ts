@@ -32,6 +32,8 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
 export class HttpApp {
   readonly #o: HttpAppOptions;
   #inFlight = 0;
+  /** Requests in flight that count against `maxInFlight`: all but waiting long-polls. */
+  #limited = 0;
   #nextId = 1;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
@@ -43,6 +45,11 @@ export class HttpApp {
   /** Requests being handled now. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /** Requests being handled now that count against `maxInFlight` (waiting long-polls do not). */
+  get limitedInFlight(): number {
+    return this.#limited;
   }
 
   /** From now on every response closes its connection (graceful shutdown). */
@@ -64,10 +71,18 @@ export class HttpApp {
     let route = 'unmatched';
     let pathname = '';
     let userId: string | undefined;
+    let limited = true;
+    const release = (): void => {
+      if (!limited) return;
+      limited = false;
+      this.#limited--;
+    };
     this.#inFlight++;
+    this.#limited++;
     this.#o.metrics.inFlight.inc();
     res.on('close', () => {
       this.#inFlight--;
+      release();
       const { metrics, logger } = this.#o;
       metrics.inFlight.dec();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -92,7 +107,7 @@ export class HttpApp {
       return;
     }
     pathname = url.pathname;
-    if (this.#inFlight > this.#o.maxInFlight) {
+    if (this.#limited > this.#o.maxInFlight) {
       const err = matrixError('M_LIMIT_EXCEEDED', 'Too many requests in flight', { retry_after_ms: 1000 });
       this.#send(req, res, toErrorAnswer(err));
       return;
@@ -133,6 +148,7 @@ export class HttpApp {
         userId = requester.userId;
         return requester;
       },
+      longPolling: release,
     };
     match.handler(ctx).then(
       (result) => this.#sendResult(req, res, result),

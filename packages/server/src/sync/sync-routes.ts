@@ -57,7 +57,8 @@ export function addSyncRoutes(deps: SyncRoutesDeps): void {
           ...(since === undefined ? {} : { since }),
           ...(timeout === undefined ? {} : { timeout }),
         },
-        { signal, startedAt },
+        // A waiting long-poll gives up its maxInFlight slot (the session caps bound it).
+        { signal, startedAt, onWait: ctx.longPolling },
       );
       return { body: res };
     } finally {

@@ -126,11 +126,12 @@ export class SyncService {
   /**
    * Serves one sync request: at once, or after a long-poll. Rejects with the engine's Matrix
    * errors, or `aborted` when `signal` fires (the client went away). `startedAt`
-   * (`process.hrtime.bigint()`) is when the request arrived, for {@link onTiming}.
+   * (`process.hrtime.bigint()`) is when the request arrived, for {@link onTiming}; `onWait` is
+   * called when the request starts waiting in a long-poll.
    */
   async sync(
     req: SyncEngineRequest,
-    options: { signal?: AbortSignal; startedAt?: bigint } = {},
+    options: { signal?: AbortSignal; startedAt?: bigint; onWait?: () => void } = {},
   ): Promise<SyncResponseBody> {
     const started = options.startedAt ?? process.hrtime.bigint();
     // Events stored before this request arrived are indexed first: their indexing may still wait
@@ -143,6 +144,7 @@ export class SyncService {
     const outcome = await this.engine.handleRequest(now, request, signal).finally(() => this.#armEngine());
     this.#emitTiming(outcome.kind, started);
     if (outcome.kind === 'response') return outcome.body;
+    options.onWait?.();
     return outcome.response.finally(() => this.#armEngine());
   }
 
