@@ -73,9 +73,12 @@ describe('demo web app in Chromium', () => {
     expect(roomId).toMatch(/^!/);
     await alice.submit('invite-form', BOB);
     await alice.page.locator(`#member-list li[data-user-id="${BOB}"][data-membership=invite]`).waitFor();
-    // Bob joins with the room id alice gives him: the server's sync does not list invitations in
-    // the invitee's room list yet (its room_list index holds joined rooms only; see docs/demo.md).
-    await bob.submit('join-room-form', roomId);
+    // The invitation reaches bob's room list through sync (membership "invite"), with its join
+    // badge; he joins by clicking it.
+    const invitation = bob.roomItem(roomId);
+    await invitation.locator('.badge.invite').waitFor();
+    expect(await invitation.locator('.name').textContent()).toBe('Weekend plans');
+    await invitation.locator('button').click();
     await waitUntil(
       'bob in the room',
       async () => (await bob.page.locator('#room-id').textContent()) === roomId,
@@ -84,6 +87,7 @@ describe('demo web app in Chromium', () => {
       await p.page.locator(`#member-list li[data-user-id="${ALICE}"][data-membership=join]`).waitFor();
       await p.page.locator(`#member-list li[data-user-id="${BOB}"][data-membership=join]`).waitFor();
     }
+    await bob.roomItem(roomId).locator('.badge.invite').waitFor({ state: 'detached' });
     await bob.screenshot('01-joined');
   });
 
