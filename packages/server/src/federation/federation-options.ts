@@ -28,6 +28,8 @@ export interface FederationConfig {
   federationKnownEventsCache: number;
   /** How long `/messages` waits for a backfill from other servers. */
   federationBackfillTimeoutMs: number;
+  /** Events one gap walk fetches; older missing ones are left to backfill (docs/federation-fetch.md). */
+  federationGapWalkLimit: number;
 }
 
 const int = (min: number, max: number): OptionKind => ({ type: 'int', min, max });
@@ -112,5 +114,11 @@ export const FEDERATION_OPTIONS: readonly OptionSpec[] = [
     env: 'PARLEY_FEDERATION_BACKFILL_TIMEOUT_MS',
     kind: int(100, 600_000),
     default: 10_000,
+  },
+  {
+    key: 'federationGapWalkLimit',
+    env: 'PARLEY_FEDERATION_GAP_WALK_LIMIT',
+    kind: int(1, 1_000_000),
+    default: 200,
   },
 ];

@@ -107,6 +107,7 @@ export class Federation {
       logger: this.logger,
       waitWindowMs: config.federationFetchWaitMs,
       attemptTimeoutMs: config.federationFetchTimeoutMs,
+      gapWalkLimit: config.federationGapWalkLimit,
     });
     this.outbound = new OutboundQueues({
       serverName: this.serverName,

@@ -30,6 +30,7 @@ export interface FetchDriverDeps {
   logger: Logger;
   waitWindowMs: number;
   attemptTimeoutMs: number;
+  gapWalkLimit: number;
 }
 
 /** The answer of {@link FetchDriver.backfill}. */
@@ -103,7 +104,11 @@ export class FetchDriver {
       serverName: deps.serverName,
       random: deps.random,
       verifier: createPduVerifier((server, keyId) => deps.keys.lookup(server, keyId)),
-      options: { waitWindowMs: deps.waitWindowMs, attemptTimeoutMs: deps.attemptTimeoutMs },
+      options: {
+        waitWindowMs: deps.waitWindowMs,
+        attemptTimeoutMs: deps.attemptTimeoutMs,
+        gapWalkLimit: deps.gapWalkLimit,
+      },
       host: {
         has: (id) => deps.known.has(id),
         roomServers: (roomId) => deps.rooms.servers(roomId),
