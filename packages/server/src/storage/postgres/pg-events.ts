@@ -21,29 +21,36 @@ const rowToEvent = (r: EventRow): StoredEvent => ({
 // Named statements are parsed once per connection and then reused.
 const SQL = {
   lockRoom: { name: 'parley_lock_room', text: 'SELECT 1 FROM rooms WHERE room_id = $1 FOR UPDATE' },
-  insertTxn: {
-    name: 'parley_insert_txn',
-    text: `INSERT INTO txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES ($1, $2, $3, $4, $5)
-      ON CONFLICT DO NOTHING`,
+  // Everything of an append but the event row, in one round trip: claims the txn id, takes the
+  // prev events off the forward extremities (the counts say whether both went as expected),
+  // adds the edges, the new extremity and the state entry.
+  link: {
+    name: 'parley_link_event',
+    text: `WITH
+      t AS (INSERT INTO txn_ids (user_id, device_id, txn_id, event_id, created_ts)
+        SELECT $5, $6, $7, $2, $8 WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1),
+      d AS (DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = ANY($3::text[]) RETURNING 1),
+      g AS (INSERT INTO event_edges (event_id, prev_event_id) SELECT $2, unnest($3::text[]) ON CONFLICT DO NOTHING),
+      x AS (INSERT INTO forward_extremities (room_id, event_id, depth) VALUES ($1, $2, $4)
+        ON CONFLICT (room_id, event_id) DO UPDATE SET depth = excluded.depth),
+      s AS (INSERT INTO current_state (room_id, type, state_key, event_id, membership)
+        SELECT $1, $9, $10, $2, $11 WHERE $10::text IS NOT NULL
+        ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership)
+      SELECT (SELECT COUNT(*) FROM t)::int AS claimed, (SELECT COUNT(*) FROM d)::int AS taken`,
   },
-  takeExtremities: {
-    name: 'parley_take_extremities',
-    text: 'DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = ANY($2::text[])',
-  },
-  insertEdges: {
-    name: 'parley_insert_edges',
-    text: `INSERT INTO event_edges (event_id, prev_event_id) SELECT $1, unnest($2::text[])
-      ON CONFLICT DO NOTHING`,
-  },
-  insertExtremity: {
-    name: 'parley_insert_extremity',
-    text: `INSERT INTO forward_extremities (room_id, event_id, depth) VALUES ($1, $2, $3)
-      ON CONFLICT (room_id, event_id) DO UPDATE SET depth = excluded.depth`,
-  },
-  upsertState: {
-    name: 'parley_upsert_state',
-    text: `INSERT INTO current_state (room_id, type, state_key, event_id, membership) VALUES ($1, $2, $3, $4, $5)
-      ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership`,
+  // What the room service builds an event on, in one round trip (after the room lock, so with a
+  // snapshot that includes every append that held the lock before).
+  buildInputs: {
+    name: 'parley_build_inputs',
+    text: `SELECT
+      (SELECT COALESCE(json_agg(json_build_object('type', cs.type, 'state_key', cs.state_key,
+          'event_id', e.event_id, 'json', e.json)), '[]'::json)
+        FROM current_state cs JOIN events e ON e.event_id = cs.event_id
+        WHERE cs.room_id = $1 AND (cs.type, cs.state_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))) AS state,
+      (SELECT COALESCE(json_agg(json_build_object('event_id', f.event_id, 'depth', f.depth)
+          ORDER BY f.depth DESC, f.event_id), '[]'::json)
+        FROM (SELECT event_id, depth FROM forward_extremities WHERE room_id = $1
+          ORDER BY depth DESC, event_id LIMIT $4) f) AS prev`,
   },
   // Takes the next stream ordering and stores the event in one statement; the counter row stays
   // locked until COMMIT, so this runs last (see the stream_position table in pg-migrations.ts).
@@ -112,34 +119,38 @@ export async function appendInTransaction(
   roomId: string,
   { eventId, event }: NewEvent,
   txn?: TxnKey,
+  options: { roomLocked?: boolean } = {},
 ): Promise<StoredEvent> {
   // Serializes a room's appends across instances; the checks below then see every earlier one.
-  await lockRoom(c, roomId);
-  if (txn) {
-    const t = await c.query({
-      ...SQL.insertTxn,
-      values: [txn.userId, txn.deviceId, txn.txnId, eventId, event.origin_server_ts],
-    });
-    if (t.rowCount === 0) throw appendConflict(TXN_EXISTS, `transaction ${txn.txnId} was already sent`);
-  }
+  if (!options.roomLocked) await lockRoom(c, roomId);
   const prevs = [...new Set(event.prev_events)];
-  if (prevs.length > 0) {
-    // Each prev event must still be a forward extremity: if one already has a child, this event
-    // was built on an old view of the room and would fork its history.
-    const taken = await c.query({ ...SQL.takeExtremities, values: [roomId, prevs] });
-    if (taken.rowCount !== prevs.length) {
-      throw appendConflict(
-        PREV_EVENTS_STALE,
-        `prev_events of ${eventId} are no longer the room's extremities`,
-      );
-    }
-    await c.query({ ...SQL.insertEdges, values: [eventId, prevs] });
-  }
-  await c.query({ ...SQL.insertExtremity, values: [roomId, eventId, event.depth] });
   const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
-  if (stateKey !== null) {
-    const membership = event.type === 'm.room.member' ? String(event.content.membership) : null;
-    await c.query({ ...SQL.upsertState, values: [roomId, event.type, stateKey, eventId, membership] });
+  const membership =
+    stateKey !== null && event.type === 'm.room.member' ? String(event.content.membership) : null;
+  const { rows: linked } = await c.query<{ claimed: number; taken: number }>({
+    ...SQL.link,
+    values: [
+      roomId,
+      eventId,
+      prevs,
+      event.depth,
+      txn?.userId ?? null,
+      txn?.deviceId ?? null,
+      txn?.txnId ?? null,
+      event.origin_server_ts,
+      stateKey === null ? null : event.type,
+      stateKey,
+      membership,
+    ],
+  });
+  // Throwing rolls the whole transaction back: nothing of the statement above stays.
+  if (txn && linked[0]!.claimed === 0) {
+    throw appendConflict(TXN_EXISTS, `transaction ${txn.txnId} was already sent`);
+  }
+  // Each prev event must still be a forward extremity: if one already has a child, this event was
+  // built on an old view of the room and would fork its history.
+  if (linked[0]!.taken !== prevs.length) {
+    throw appendConflict(PREV_EVENTS_STALE, `prev_events of ${eventId} are no longer the room's extremities`);
   }
   const { rows } = await c.query<{ stream_ordering: number }>({
     ...SQL.insertEvent,
@@ -155,6 +166,41 @@ export async function appendInTransaction(
     ],
   });
   return { streamOrdering: rows[0]!.stream_ordering, eventId, event };
+}
+
+/**
+ * The current state entries of `keys` that exist (in the order of `keys`) and the deepest
+ * `limit` forward extremities, in one round trip.
+ */
+export async function getBuildInputs(
+  c: pg.PoolClient,
+  roomId: string,
+  keys: readonly StateKeyRef[],
+  limit: number,
+): Promise<{ state: StateEntry[]; prev: Extremity[] }> {
+  const { rows } = await c.query<{
+    state: { type: string; state_key: string; event_id: string; json: string }[];
+    prev: { event_id: string; depth: number }[];
+  }>({ ...SQL.buildInputs, values: [roomId, keys.map((k) => k.type), keys.map((k) => k.stateKey), limit] });
+  const row = rows[0]!;
+  return {
+    state: inKeyOrder(row.state, keys),
+    prev: row.prev.map((r) => ({ eventId: r.event_id, depth: r.depth })),
+  };
+}
+
+function inKeyOrder(
+  rows: readonly { type: string; state_key: string; event_id: string; json: string }[],
+  keys: readonly StateKeyRef[],
+): StateEntry[] {
+  // In the order of `keys`, as the SQLite storage answers.
+  const byKey = new Map(rows.map((r) => [JSON.stringify([r.type, r.state_key]), r]));
+  const out: StateEntry[] = [];
+  for (const k of keys) {
+    const r = byKey.get(JSON.stringify([k.type, k.stateKey]));
+    if (r) out.push({ eventId: r.event_id, event: JSON.parse(r.json) as PDU });
+  }
+  return out;
 }
 
 /** The room reads of {@link PostgresStorage}. */
@@ -181,14 +227,7 @@ export async function getStateEntries(
     ...SQL.getStateEntries,
     values: [roomId, keys.map((k) => k.type), keys.map((k) => k.stateKey)],
   });
-  // In the order of `keys`, as the SQLite storage answers.
-  const byKey = new Map(rows.map((r) => [JSON.stringify([r.type, r.state_key]), r]));
-  const out: StateEntry[] = [];
-  for (const k of keys) {
-    const r = byKey.get(JSON.stringify([k.type, k.stateKey]));
-    if (r) out.push({ eventId: r.event_id, event: JSON.parse(r.json) as PDU });
-  }
-  return out;
+  return inKeyOrder(rows, keys);
 }
 
 export async function getFullState(db: Queryable, roomId: string): Promise<StateEntry[]> {

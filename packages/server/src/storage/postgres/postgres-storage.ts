@@ -230,9 +230,8 @@ export class PostgresStorage implements Storage {
       // The room row stays locked until COMMIT: other instances' appends to the room wait here,
       // in turn, instead of building on what this one is about to change.
       await ev.lockRoom(c, roomId);
-      const state = await ev.getStateEntries(c, roomId, stateKeys);
-      const prev = await ev.getForwardExtremities(c, roomId, maxPrevEvents);
-      return ev.appendInTransaction(c, roomId, build(state, prev), txn);
+      const { state, prev } = await ev.getBuildInputs(c, roomId, stateKeys, maxPrevEvents);
+      return ev.appendInTransaction(c, roomId, build(state, prev), txn, { roomLocked: true });
     });
   }
 
