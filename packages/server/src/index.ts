@@ -64,12 +64,14 @@ export { loadOrCreateSigningKey, SIGNING_KEY_FILE } from './keys/signing-key-fil
 export { ServerMetrics } from './observability/metrics.js';
 export {
   addRealtimeRoutes,
+  DeviceLogouts,
   type InstallRealtimeOptions,
   type IssuedTicket,
   installRealtime,
   MAX_REALTIME_TICKETS_PER_USER,
   MembershipFeed,
   type MembershipFeedDeps,
+  REALTIME_LOGGED_OUT_REASON,
   REALTIME_PATH,
   REALTIME_TICKET_TTL_MS,
   type RealtimeEndpointDeps,
@@ -82,6 +84,7 @@ export {
   RealtimeTickets,
   realtimeSettings,
   realtimeUpgradeHandler,
+  type UpgradeCheck,
 } from './realtime/index.js';
 export { type ClientEvent, toClientEvent } from './rooms/client-event.js';
 export { newHandle, newRoomId } from './rooms/ids.js';
@@ -95,7 +98,12 @@ export {
 } from './rooms/room-service.js';
 export { type MessagesRequest, type MessagesResponse, readMessages } from './rooms/room-timeline.js';
 export { decodeStreamToken, encodeStreamToken } from './rooms/stream-token.js';
-export { type ParleyServer, type StartServerOptions, startServer } from './server.js';
+export {
+  type DeviceLoggedOutHook,
+  type ParleyServer,
+  type StartServerOptions,
+  startServer,
+} from './server.js';
 export { openStorage, type StorageConfig } from './storage/open-storage.js';
 export type * from './storage/realtime-storage.js';
 export { type SqliteOptions, SqliteStorage } from './storage/sqlite/sqlite-storage.js';

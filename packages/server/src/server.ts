@@ -28,6 +28,9 @@ import type { Storage } from './storage/storage.js';
 import { installSync } from './sync/index.js';
 import { installWebApp } from './web/index.js';
 
+/** Called when a device logs out: see {@link ParleyServer.onDeviceLoggedOut}. */
+export type DeviceLoggedOutHook = (userId: string, deviceId: string) => void | Promise<void>;
+
 /** Options of {@link startServer}: any settings (the rest take their defaults) and test seams. */
 export interface StartServerOptions extends Partial<ServerConfig> {
   /** A logger to use instead of one made from `logLevel`. */
@@ -55,6 +58,12 @@ export interface ParleyServer {
   onUpgrade(path: string, handler: UpgradeHandler): void;
   /** Runs `hook` at shutdown, while in-flight requests drain (e.g. to close WebSockets). */
   onClose(hook: () => void | Promise<void>): void;
+  /**
+   * Runs `hook` when a device logs out (`POST /logout`), after its access token is deleted and
+   * before the logout is answered (the realtime channel closes the device's connections and
+   * drops its tickets). Hooks run together; a failing one is logged and does not fail the logout.
+   */
+  onDeviceLoggedOut(hook: DeviceLoggedOutHook): void;
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (up to
    * `shutdownTimeoutMs`, then cuts them), runs the close hooks and closes the database.
@@ -139,6 +148,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     }
     if (stored === undefined) await storage.setMeta('server_name', serverName);
 
+    const logoutHooks: DeviceLoggedOutHook[] = [];
+    const deviceLoggedOut = async (userId: string, deviceId: string): Promise<void> => {
+      const results = await Promise.allSettled(logoutHooks.map(async (h) => h(userId, deviceId)));
+      for (const r of results)
+        if (r.status === 'rejected') logger.error({ err: r.reason, userId, deviceId }, 'logout hook failed');
+    };
     const rooms = new RoomService({ storage, serverName, key, clock, random });
     rooms.onEventStored((e) => metrics.eventsStored.inc({ type: e.event.type }));
     const deps: ApiDeps = {
@@ -150,6 +165,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       clock,
       random,
       loginLimiter: limiter,
+      deviceLoggedOut,
     };
     addOpsRoutes(router, deps);
     addAccountRoutes(router, deps);
@@ -193,6 +209,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       onUpgrade: (path, handler) => upgrades.add(path, handler),
       onClose: (hook) => {
         hooks.push(hook);
+      },
+      onDeviceLoggedOut: (hook) => {
+        logoutHooks.push(hook);
       },
       close: () => {
         closing ??= shutdown();

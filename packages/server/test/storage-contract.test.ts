@@ -240,6 +240,21 @@ describe(`Storage contract (${TEST_BACKEND})`, () => {
     expect(await s.addRealtimeTicket('k4', rec, 3000, 2000, 1)).toBe(true);
   });
 
+  it("deletes a device's unused tickets, and only that device's", async () => {
+    const s = await storage();
+    await user(s, '@a:x');
+    const d1 = { userId: '@a:x', deviceId: 'D1' };
+    const d2 = { userId: '@a:x', deviceId: 'D2' };
+    expect(await s.addRealtimeTicket('t1', d1, 1000, 0, 10)).toBe(true);
+    expect(await s.addRealtimeTicket('t2', d1, 1000, 0, 10)).toBe(true);
+    expect(await s.addRealtimeTicket('t3', d2, 1000, 0, 10)).toBe(true);
+    expect(await s.deleteRealtimeTickets('@a:x', 'D1')).toBe(2);
+    expect(await s.deleteRealtimeTickets('@a:x', 'D1')).toBe(0);
+    expect(await s.takeRealtimeTicket('t1', 500)).toBeUndefined();
+    expect(await s.takeRealtimeTicket('t2', 500)).toBeUndefined();
+    expect(await s.takeRealtimeTicket('t3', 500)).toEqual(d2);
+  });
+
   it('serves the sync reads and the to-device queue', async () => {
     const s = await storage();
     await user(s, '@a:x');

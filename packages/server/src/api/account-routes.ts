@@ -93,6 +93,8 @@ export function addAccountRoutes(router: Router<Handler>, deps: ApiDeps): void {
   router.add('POST', `${V3}/logout`, async (ctx) => {
     const me = await ctx.auth();
     await deps.storage.deleteAccessToken(me.tokenHash);
+    // Its realtime connections and tickets end with it, before the answer.
+    await deps.deviceLoggedOut(me.userId, me.deviceId);
     return { body: {} };
   });
 

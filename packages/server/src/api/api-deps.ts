@@ -16,4 +16,6 @@ export interface ApiDeps {
   random: Random;
   /** Login and registration attempts, keyed by `ip:<address>` and `user:<user id>`. */
   loginLimiter: TokenBucketLimiter;
+  /** Runs the server's device-logout hooks (see `ParleyServer.onDeviceLoggedOut`); never rejects. */
+  deviceLoggedOut(userId: string, deviceId: string): Promise<void>;
 }

@@ -1,9 +1,12 @@
 // The realtime channel in the server: tickets, contacts, the WebSocket endpoint and the hub that
 // drives core's RealtimeRouter. Protocol reference: docs/realtime-protocol.md.
+
+export { DeviceLogouts, type UpgradeCheck } from './device-logouts.js';
 export { type InstallRealtimeOptions, installRealtime, type RealtimeService } from './install-realtime.js';
 export { MembershipFeed, type MembershipFeedDeps } from './membership-feed.js';
 export {
   MAX_REALTIME_TICKETS_PER_USER,
+  REALTIME_LOGGED_OUT_REASON,
   REALTIME_PATH,
   REALTIME_TICKET_TTL_MS,
   type RealtimeSettings,

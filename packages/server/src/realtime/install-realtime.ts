@@ -2,8 +2,14 @@ import { type Clock, type Random, RealtimeRouter, type Timers } from '@parley/co
 import { nodeTimers } from '@parley/transport-node';
 import { Counter, Gauge } from 'prom-client';
 import type { ParleyServer } from '../server.js';
+import { DeviceLogouts } from './device-logouts.js';
 import { MembershipFeed } from './membership-feed.js';
-import { REALTIME_CLOSE_WAIT_MS, REALTIME_PATH, realtimeSettings } from './realtime-config.js';
+import {
+  REALTIME_CLOSE_WAIT_MS,
+  REALTIME_LOGGED_OUT_REASON,
+  REALTIME_PATH,
+  realtimeSettings,
+} from './realtime-config.js';
 import { realtimeUpgradeHandler } from './realtime-endpoint.js';
 import { RealtimeHub } from './realtime-hub.js';
 import { addRealtimeRoutes } from './realtime-routes.js';
@@ -25,8 +31,9 @@ export interface InstallRealtimeOptions {
 
 /**
  * Adds the realtime channel to a server: the ticket and contact routes, the WebSocket endpoint
- * `GET /_parley/v1/realtime`, the membership feed from stored events, metrics, and closing every
- * realtime connection (1001) at shutdown. Settings come from the server's `realtime*` options.
+ * `GET /_parley/v1/realtime`, the membership feed from stored events, metrics, closing a device's
+ * connections (1008 "logged out") and unused tickets when it logs out, and closing every realtime
+ * connection (1001) at shutdown. Settings come from the server's `realtime*` options.
  */
 export function installRealtime(server: ParleyServer, options: InstallRealtimeOptions): RealtimeService {
   const { clock, random, timers = nodeTimers } = options;
@@ -58,6 +65,17 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
   const feed = new MembershipFeed({ storage, router, logger, flush: () => hub.flush() });
   server.rooms.onEventStored((e) => feed.onEvent(e));
   const tickets = new RealtimeTickets(storage, clock, random);
+  const logouts = new DeviceLogouts();
+  server.onDeviceLoggedOut(async (userId, deviceId) => {
+    try {
+      // Tickets first: an upgrade that took one before they were deleted began its check before
+      // the logout is recorded below, so it is either refused or already in the hub.
+      await tickets.revokeDevice(userId, deviceId);
+    } finally {
+      logouts.record(userId, deviceId);
+      hub.closeDevice(userId, deviceId, REALTIME_LOGGED_OUT_REASON);
+    }
+  });
   addRealtimeRoutes({
     storage,
     serverName: server.serverName,
@@ -74,6 +92,7 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
       tickets,
       feed,
       hub,
+      logouts,
       logger,
       maxMessageBytes: router.options.maxMessageBytes,
       maxBufferedBytes: settings.maxBufferedBytes,

@@ -10,6 +10,9 @@ export const MAX_REALTIME_TICKETS_PER_USER = 32;
 /** At shutdown, how long clients get to answer the close (1001) before their sockets are cut. */
 export const REALTIME_CLOSE_WAIT_MS = 2_000;
 
+/** The close reason (with 1008) of the connections of a device that logged out. */
+export const REALTIME_LOGGED_OUT_REASON = 'logged out';
+
 /** The path of the realtime WebSocket endpoint. */
 export const REALTIME_PATH = '/_parley/v1/realtime';
 

@@ -7,6 +7,7 @@ import type { UpgradeHandler } from '../http/upgrade-registry.js';
 import type { RealtimeTicketRecord } from '../storage/realtime-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { acceptWebSocket } from '../websocket/index.js';
+import type { DeviceLogouts } from './device-logouts.js';
 import type { MembershipFeed } from './membership-feed.js';
 import type { RealtimeHub } from './realtime-hub.js';
 import type { RealtimeTickets } from './realtime-tickets.js';
@@ -17,6 +18,8 @@ export interface RealtimeEndpointDeps {
   tickets: RealtimeTickets;
   feed: MembershipFeed;
   hub: RealtimeHub;
+  /** Logouts that happen while an upgrade is checked refuse it. */
+  logouts: DeviceLogouts;
   logger: Logger;
   /** Largest inbound WebSocket message (the router's `maxMessageBytes`): more closes with 1009. */
   maxMessageBytes: number;
@@ -72,10 +75,12 @@ async function requesterOf(req: IncomingMessage, deps: RealtimeEndpointDeps): Pr
 /**
  * The upgrade handler of `GET /_parley/v1/realtime`: checks the ticket or access token (a bad one
  * is answered `401` before any upgrade), loads the user's rooms and contacts into the router, then
- * completes the WebSocket handshake on Parley's codec and hands the socket to the hub.
+ * completes the WebSocket handshake on Parley's codec and hands the socket to the hub. A device
+ * that logs out meanwhile is refused `401 M_UNKNOWN_TOKEN`.
  */
 export function realtimeUpgradeHandler(deps: RealtimeEndpointDeps): UpgradeHandler {
   return (req, socket, head) => {
+    const check = deps.logouts.begin();
     void (async () => {
       let owner: RealtimeTicketRecord;
       let handle: string;
@@ -85,11 +90,16 @@ export function realtimeUpgradeHandler(deps: RealtimeEndpointDeps): UpgradeHandl
         if (user === undefined) throw matrixError('M_UNKNOWN_TOKEN', 'The account no longer exists');
         handle = user.handle;
         await deps.feed.loadUser(owner.userId, handle);
+        // No await from here to `attach`: a later logout finds the connection in the hub.
+        if (check.loggedOut(owner.userId, owner.deviceId))
+          throw matrixError('M_UNKNOWN_TOKEN', 'The device logged out');
       } catch (err) {
         const answer = toErrorAnswer(err);
         if (answer.unexpected) deps.logger.error({ err }, 'realtime upgrade failed');
         refuse(socket, answer.status, answer.body);
         return;
+      } finally {
+        check.end();
       }
       if (socket.destroyed) return;
       const ws = acceptWebSocket(req, socket, head, {

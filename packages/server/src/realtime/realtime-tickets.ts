@@ -41,6 +41,11 @@ export class RealtimeTickets {
     return stored ? { ticket, expiresIn: REALTIME_TICKET_TTL_MS / 1000 } : undefined;
   }
 
+  /** Deletes every unused ticket of a device (at logout); resolves to how many there were. */
+  revokeDevice(userId: string, deviceId: string): Promise<number> {
+    return this.#storage.deleteRealtimeTickets(userId, deviceId);
+  }
+
   /** Takes (uses up) a ticket: its user and device, or `undefined` when unknown, used or expired. */
   take(ticket: string): Promise<RealtimeTicketRecord | undefined> {
     // Anything else cannot be one of ours; no need to hash and look it up.

@@ -57,4 +57,6 @@ export interface RealtimeStorage {
    * taken or expired at `now`. A ticket can be taken once only.
    */
   takeRealtimeTicket(ticketHash: string, now: number): Promise<RealtimeTicketRecord | undefined>;
+  /** Deletes every unused ticket of a device (at logout); returns how many were deleted. */
+  deleteRealtimeTickets(userId: string, deviceId: string): Promise<number>;
 }

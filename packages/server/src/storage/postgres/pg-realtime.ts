@@ -117,6 +117,14 @@ export class PgRealtimeTables {
     if (r === undefined || r.expires_ts <= now) return undefined;
     return { userId: r.user_id, deviceId: r.device_id };
   }
+
+  async deleteRealtimeTickets(userId: string, deviceId: string): Promise<number> {
+    const r = await this.#pool.query('DELETE FROM realtime_tickets WHERE user_id = $1 AND device_id = $2', [
+      userId,
+      deviceId,
+    ]);
+    return r.rowCount ?? 0;
+  }
 }
 
 /** The schema of these tables (migration 2, as `REALTIME_TABLES_SQL` is for SQLite). */

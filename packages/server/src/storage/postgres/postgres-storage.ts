@@ -273,6 +273,8 @@ export class PostgresStorage implements Storage {
     this.#rt.addRealtimeTicket(...a);
   readonly takeRealtimeTicket: RealtimeStorage['takeRealtimeTicket'] = (...a) =>
     this.#rt.takeRealtimeTicket(...a);
+  readonly deleteRealtimeTickets: RealtimeStorage['deleteRealtimeTickets'] = (...a) =>
+    this.#rt.deleteRealtimeTickets(...a);
 
   readonly getRoomHeads: SyncStorage['getRoomHeads'] = (...a) => this.#sync.getRoomHeads(...a);
   readonly getCurrentStateOfTypes: SyncStorage['getCurrentStateOfTypes'] = (...a) =>

@@ -42,6 +42,7 @@ export class SqliteRealtimeTables {
       takeTicket: p(
         'DELETE FROM realtime_tickets WHERE ticket_hash = ? RETURNING user_id, device_id, expires_ts',
       ),
+      deleteDeviceTickets: p('DELETE FROM realtime_tickets WHERE user_id = ? AND device_id = ?'),
     };
   }
 
@@ -97,6 +98,10 @@ export class SqliteRealtimeTables {
       | undefined;
     if (r === undefined || r.expires_ts <= now) return undefined;
     return { userId: r.user_id, deviceId: r.device_id };
+  }
+
+  deleteRealtimeTickets(userId: string, deviceId: string): number {
+    return this.#s.deleteDeviceTickets!.run(userId, deviceId).changes;
   }
 }
 

@@ -377,6 +377,10 @@ export class SqliteStorage implements Storage {
     return this.#rt.takeRealtimeTicket(ticketHash, now);
   }
 
+  async deleteRealtimeTickets(userId: string, deviceId: string): Promise<number> {
+    return this.#rt.deleteRealtimeTickets(userId, deviceId);
+  }
+
   // Sync v3: index rebuild reads and the to-device queue (sqlite-sync-store.ts).
   getRoomHeads(): Promise<RoomHead[]> {
     return this.#sync.getRoomHeads();
