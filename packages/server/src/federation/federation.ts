@@ -7,6 +7,7 @@ import type { ParleyServer } from '../server.js';
 import type { Storage, StoredEvent } from '../storage/storage.js';
 import { EventSink } from './event-sink.js';
 import { FederationClient } from './federation-client.js';
+import { FederationMetrics } from './federation-metrics.js';
 import { FetchDriver } from './fetch-driver.js';
 import { HistoryFiller } from './history-filler.js';
 import { KeyRing } from './keys/key-ring.js';
@@ -50,6 +51,7 @@ export class Federation {
   readonly driver: FetchDriver;
   readonly outbound: OutboundQueues;
   readonly history: HistoryFiller;
+  readonly metrics: FederationMetrics;
   // Outgoing events are sent in the order they were stored: their destinations are looked up in turn.
   #outChain: Promise<void> = Promise.resolve();
   readonly #announced = new WeakSet<StoredEvent>();
@@ -120,6 +122,7 @@ export class Federation {
       retryMaxMs: config.federationRetryMaxMs,
     });
     this.history = new HistoryFiller(this);
+    this.metrics = new FederationMetrics(this);
   }
 
   /** Checks a federation request's X-Matrix signature (see {@link authenticateFederation}). */

@@ -193,6 +193,12 @@ describe('federation request authentication and PDU checks (a scripted peer agai
     });
     expect(pl.json.users[user]).toBeUndefined();
 
+    // The verdicts are counted for Prometheus.
+    const metrics = await call(a.url, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/parley_federation_pdus_received_total\{outcome="refused"\} 2/);
+    expect(metrics.text).toMatch(/parley_federation_pdus_received_total\{outcome="rejected"\} 1/);
+    expect(metrics.text).toMatch(/parley_federation_pdus_received_total\{outcome="accepted"\} 1/);
+
     // A retried transaction gets the same answer.
     const again = await peer.request(a, 'PUT', `${V1}/send/txn1`, {
       origin: peer.name,

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgs, register, type TestUser, tempDir } from '../helpers.js';
+import { databaseUrlFor, TEST_BACKEND } from '../test-database.js';
 import { createPublicRoom, type FedNode, joinVia, messageBodies, send, waitFor } from './fed-helpers.js';
 
 async function freePort(): Promise<number> {
@@ -102,12 +103,20 @@ describe('three parley serve processes: one is stopped while messages are sent, 
 
   beforeAll(async () => {
     const ports = [await freePort(), await freePort(), await freePort()];
+    // In the server-pg run each process keeps its data in a PostgreSQL schema of its own.
+    const db = async (i: number): Promise<Record<string, string>> =>
+      TEST_BACKEND === 'postgres'
+        ? { PARLEY_DATABASE: await databaseUrlFor(dirs[i]!.dir), PARLEY_DATABASE_POOL_SIZE: '4' }
+        : {};
     procs = [
       // A keeps only 3 events per destination: C gets the last 3 of A's 8 from A's queue and must
       // fetch the 5 before them (get_missing_events) to see every message.
-      new ServeProcess(ports[0] as number, dirs[0]!.dir, { PARLEY_FEDERATION_QUEUE_MAX_PDUS: '3' }),
-      new ServeProcess(ports[1] as number, dirs[1]!.dir, {}),
-      new ServeProcess(ports[2] as number, dirs[2]!.dir, {}),
+      new ServeProcess(ports[0] as number, dirs[0]!.dir, {
+        PARLEY_FEDERATION_QUEUE_MAX_PDUS: '3',
+        ...(await db(0)),
+      }),
+      new ServeProcess(ports[1] as number, dirs[1]!.dir, await db(1)),
+      new ServeProcess(ports[2] as number, dirs[2]!.dir, await db(2)),
     ];
     await Promise.all(procs.map((p) => p.start()));
     const users = await Promise.all(

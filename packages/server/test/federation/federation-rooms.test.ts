@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sync, syncCall } from '../sync/sync-helpers.js';
 import {
   createPublicRoom,
   type FedNode,
@@ -59,4 +60,21 @@ describe('a room spanning three servers (in-process, loopback)', () => {
       expect(await messageBodies(node.url, node.user, roomId)).toEqual(expected);
     }
   }, 60_000);
+
+  it("B's user is told of A's messages by sync (a long-poll woken by federation) and sees the remote members", async () => {
+    const r0 = await sync(b.url, b.user, undefined, {
+      room: { room_id: roomId },
+      room_members: { room_id: roomId, p: { since: '1', limit: 50 } },
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: JSON answers
+    const members = (r0.room_members.events as any[]).map((e) => e.state_key).sort();
+    expect(members).toEqual([a.user.userId, b.user.userId, c.user.userId].sort());
+    const poll = syncCall(b.url, b.user, r0.next, {}, { timeout: 15_000 });
+    await send(a.url, a.user, roomId, 'wake B', 'wake');
+    const r1 = await poll;
+    expect(r1.status, r1.text).toBe(200);
+    // biome-ignore lint/suspicious/noExplicitAny: JSON answers
+    const bodies = (r1.json.room.events as any[]).map((e) => e.content?.body);
+    expect(bodies).toContain('wake B');
+  }, 30_000);
 });

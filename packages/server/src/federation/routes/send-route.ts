@@ -53,6 +53,7 @@ export function addSendRoute(fed: Federation): void {
       const id = eventIdOf(json);
       const roomId = (json as { room_id?: unknown } | null)?.room_id;
       if (typeof roomId !== 'string' || (await fed.storage.getRoom(roomId)) === undefined) {
+        fed.metrics.pdusIn.inc({ outcome: 'refused' });
         if (id !== undefined) results[id] = { error: 'Unknown room' };
         continue;
       }
@@ -65,19 +66,25 @@ export function addSendRoute(fed: Federation): void {
         admission = fed.driver.handlePdu(json, origin);
       } catch (err) {
         if (!isParleyError(err)) throw err;
+        fed.metrics.pdusIn.inc({ outcome: 'refused' });
         if (id !== undefined) results[id] = { error: err.code };
         continue;
       }
       if (!admission.ok) {
+        fed.metrics.pdusIn.inc({ outcome: 'refused' });
         const failedId = admission.eventId ?? id;
         if (failedId !== undefined) results[failedId] = { error: `PDU refused: ${admission.kind}` };
         continue;
       }
       const eventId = admission.eventId;
       results[eventId] = {};
-      if (admission.duplicate) continue;
+      if (admission.duplicate) {
+        fed.metrics.pdusIn.inc({ outcome: 'duplicate' });
+        continue;
+      }
       waits.push(
         fed.sink.waitDecided(eventId, fed.config.federationSendWaitMs).then((d) => {
+          fed.metrics.pdusIn.inc({ outcome: d === undefined ? 'pending' : d.ok ? 'accepted' : 'rejected' });
           if (d !== undefined && !d.ok) results[eventId] = { error: d.reason };
         }),
       );
