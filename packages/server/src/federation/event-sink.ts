@@ -119,6 +119,7 @@ export class EventSink {
         if (l?.length === 0) this.#waiters.delete(eventId);
         resolve(undefined);
       }, ms);
+      timer.unref();
       const done = (d: Decision): void => {
         clearTimeout(timer);
         resolve(d);
