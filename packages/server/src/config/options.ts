@@ -24,6 +24,8 @@ export interface ServerConfig extends FederationConfig {
   databasePoolSize: number;
   /** How long a PostgreSQL query may wait for a pooled connection before it fails. */
   databaseConnectTimeoutMs: number;
+  /** How long a PostgreSQL query may run (or wait for a silent database) before it fails. */
+  databaseQueryTimeoutMs: number;
   /** Redis URL for fan-out between instances (not supported yet). */
   redis: string | undefined;
   /** pino log level. */
@@ -125,6 +127,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'PARLEY_DATABASE_CONNECT_TIMEOUT_MS',
     kind: int(100, DAY_MS),
     default: 10_000,
+  },
+  {
+    key: 'databaseQueryTimeoutMs',
+    env: 'PARLEY_DATABASE_QUERY_TIMEOUT_MS',
+    kind: int(100, DAY_MS),
+    default: 30_000,
   },
   { key: 'redis', flag: 'redis', env: 'PARLEY_REDIS', kind: str, default: undefined },
   {

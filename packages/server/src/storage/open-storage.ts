@@ -13,6 +13,8 @@ export interface StorageConfig {
   databasePoolSize?: number;
   /** How long a PostgreSQL query waits for a pooled connection (default 10 s). */
   databaseConnectTimeoutMs?: number;
+  /** How long a PostgreSQL query may take (default 30 s). */
+  databaseQueryTimeoutMs?: number;
 }
 
 /** The URL with its password (if any) replaced, for messages and logs. */
@@ -47,6 +49,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
         url,
         poolSize: config.databasePoolSize,
         connectTimeoutMs: config.databaseConnectTimeoutMs,
+        queryTimeoutMs: config.databaseQueryTimeoutMs,
       });
     } catch (err) {
       throw new Error(

@@ -15,6 +15,12 @@ export interface PostgresOptions {
    * fails instead of hanging the request.
    */
   connectTimeoutMs?: number;
+  /**
+   * How long a query may take (default 30 s): the server cancels it past this
+   * (`statement_timeout`), and the client gives up on a database that stopped answering
+   * (a hung network) and drops the connection. 0: no limit.
+   */
+  queryTimeoutMs?: number;
   /** Shown in `pg_stat_activity` (default `parley`) unless the URL sets `application_name`. */
   applicationName?: string;
 }
@@ -33,11 +39,17 @@ const types = {
 /** A pg pool for Parley's storage. Idle connections close after 10 s. */
 export function createPool(options: PostgresOptions): pg.Pool {
   const hasAppName = /[?&]application_name=/.test(options.url);
+  const queryTimeout = options.queryTimeoutMs ?? 30_000;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 10_000,
+    // 0 turns both off (migrations, which may rightly take long on a big database).
+    statement_timeout: queryTimeout,
+    // A little later than the server's own timeout, so a slow query gets the server's error.
+    query_timeout: queryTimeout === 0 ? 0 : queryTimeout + 1_000,
+    keepAlive: true,
     ...(hasAppName ? {} : { application_name: options.applicationName ?? 'parley' }),
     types,
   });

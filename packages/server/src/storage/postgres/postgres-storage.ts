@@ -52,14 +52,15 @@ export class PostgresStorage implements Storage {
    * @throws when the database cannot be reached, or its schema is newer than this server's.
    */
   static async open(options: PostgresOptions): Promise<PostgresStorage> {
-    const pool = createPool(options);
+    // Migrations get a connection of their own without the query timeout: on a big database a
+    // step may rightly take long.
+    const migrator = createPool({ ...options, poolSize: 1, queryTimeoutMs: 0 });
     try {
-      await applyPgMigrations(pool);
-      return new PostgresStorage(pool);
-    } catch (err) {
-      await pool.end();
-      throw err;
+      await applyPgMigrations(migrator);
+    } finally {
+      await migrator.end();
     }
+    return new PostgresStorage(createPool(options));
   }
 
   /** The pool (for tests and metrics). */
