@@ -143,7 +143,7 @@ export function addRoomRoutes(router: Router<Handler>, deps: ApiDeps): void {
     const limit = parseLimit(ctx.query.get('limit'), deps.config.messagesMaxLimit);
     const from = ctx.query.get('from') ?? undefined;
     await rooms.requireJoined(roomId, me.userId);
-    const req = { roomId, dir, limit, from } as const;
+    const req = { roomId, dir, limit, from, reader: me } as const;
     let page = await readMessages(deps.storage, req);
     // Paged back past the oldest event held: ask the room's other servers for older history.
     if (dir === 'b' && page.end === undefined && (await rooms.fillHistory(roomId, limit))) {

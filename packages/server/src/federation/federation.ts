@@ -55,6 +55,7 @@ export class Federation {
   // Outgoing events are sent in the order they were stored: their destinations are looked up in turn.
   #outChain: Promise<void> = Promise.resolve();
   readonly #announced = new WeakSet<StoredEvent>();
+  readonly #joins = new Map<string, Promise<unknown>>();
 
   constructor(server: ParleyServer, options: InstallFederationOptions) {
     const { config, storage, logger } = server;
@@ -130,6 +131,24 @@ export class Federation {
     const r = await authenticateFederation(ctx, { serverName: this.serverName, keys: this.keys }, options);
     this.outbound.wake(r.origin);
     return r;
+  }
+
+  /** Runs a remote join of `roomId`, so that {@link joinInProgress} can wait for it. */
+  trackJoin<T>(roomId: string, join: Promise<T>): Promise<T> {
+    const settled = join.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#joins.set(roomId, settled);
+    void settled.then(() => {
+      if (this.#joins.get(roomId) === settled) this.#joins.delete(roomId);
+    });
+    return join;
+  }
+
+  /** Resolves when a remote join of `roomId` running now has finished (at once when none is). */
+  joinInProgress(roomId: string): Promise<unknown> | undefined {
+    return this.#joins.get(roomId);
   }
 
   /** Called for every stored event: ours go to the other servers of the room. */

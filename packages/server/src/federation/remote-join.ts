@@ -3,6 +3,7 @@ import {
   createPduVerifier,
   domainOf,
   type JsonObject,
+  ParleyError,
   type PDU,
   signEvent,
   type UnsignedPDU,
@@ -21,10 +22,13 @@ const ROOM_VERSION = '11';
 // Events a join's state and auth chain may hold (a bound on the work one join can cause).
 const MAX_JOIN_EVENTS = 20_000;
 
+/** `502 M_UNKNOWN`: the other server is down or answered something unusable. */
+const upstream = (message: string): ParleyError => ParleyError.matrix('M_UNKNOWN', message, 502);
+
 function fail(res: HttpJsonResult & { ok: false }, what: string): Error {
   if (res.status === 403) return forbidden(`${what}: ${res.error}`);
   if (res.status === 404) return notFound(`${what}: ${res.error}`);
-  return matrixError('M_UNKNOWN', `${what}: ${res.error}`, undefined);
+  return upstream(`${what}: ${res.error}`);
 }
 
 function checkTemplate(t: unknown, roomId: string, userId: string): UnsignedPDU {
@@ -38,7 +42,7 @@ function checkTemplate(t: unknown, roomId: string, userId: string): UnsignedPDU 
     e.state_key !== userId ||
     (e.content as JsonObject | undefined)?.membership !== 'join'
   ) {
-    throw matrixError('M_UNKNOWN', 'The resident server sent an unusable join template');
+    throw upstream('The resident server sent an unusable join template');
   }
   return e as UnsignedPDU;
 }
@@ -52,7 +56,18 @@ function checkTemplate(t: unknown, roomId: string, userId: string): UnsignedPDU 
  * @throws `404 M_NOT_FOUND` when no server knows the room, `403 M_FORBIDDEN` when it refuses the
  *   join, `500 M_UNKNOWN` when the answers cannot be used.
  */
-export async function joinRemoteRoom(
+export function joinRemoteRoom(
+  fed: Federation,
+  roomId: string,
+  userId: string,
+  via: readonly string[],
+): Promise<RoomRecord> {
+  // Events the resident sends right after our join must wait for the join to be stored (see
+  // `Federation.joinInProgress`), not be refused for an unknown room.
+  return fed.trackJoin(roomId, joinThrough(fed, roomId, userId, via));
+}
+
+async function joinThrough(
   fed: Federation,
   roomId: string,
   userId: string,
@@ -116,12 +131,12 @@ async function joinVia(fed: Federation, server: string, roomId: string, userId: 
     ...(Array.isArray(answer.state) ? answer.state : []),
     ...(Array.isArray(answer.auth_chain) ? answer.auth_chain : []),
   ];
-  if (raw.length > MAX_JOIN_EVENTS) throw matrixError('M_UNKNOWN', 'The room state is too large to join');
+  if (raw.length > MAX_JOIN_EVENTS) throw upstream('The room state is too large to join');
   const stateIds = new Set<string>();
   const events = await verifyAll(fed, roomId, raw, Array.isArray(answer.state) ? answer.state : [], stateIds);
   const create = [...events.values()].find((e) => e.type === 'm.room.create' && e.state_key === '');
   if (create === undefined || !stateIds.has(computeEventId(create))) {
-    throw matrixError('M_UNKNOWN', 'The room state has no create event');
+    throw upstream('The room state has no create event');
   }
   // Authorize in depth order; an event failing (or citing one that failed) is left out.
   const accepted = new Map<string, PDU>();

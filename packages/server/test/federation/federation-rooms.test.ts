@@ -77,4 +77,14 @@ describe('a room spanning three servers (in-process, loopback)', () => {
     const bodies = (r1.json.room.events as any[]).map((e) => e.content?.body);
     expect(bodies).toContain('wake B');
   }, 30_000);
+
+  it('a join that no server can serve is a clear error', async () => {
+    const unknown = await joinVia(c, `!nosuchroom:${a.name}`, a.name);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.errcode).toBe('M_NOT_FOUND');
+    // Nothing listens on port 1: the resident is unreachable.
+    const down = await joinVia(c, '!room:127.0.0.1:1', '127.0.0.1:1');
+    expect(down.status).toBe(502);
+    expect(down.json.errcode).toBe('M_UNKNOWN');
+  });
 });

@@ -52,6 +52,8 @@ export function addSendRoute(fed: Federation): void {
     for (const json of pdus) {
       const id = eventIdOf(json);
       const roomId = (json as { room_id?: unknown } | null)?.room_id;
+      const joining = typeof roomId === 'string' ? fed.joinInProgress(roomId) : undefined;
+      if (joining !== undefined) await joining;
       if (typeof roomId !== 'string' || (await fed.storage.getRoom(roomId)) === undefined) {
         fed.metrics.pdusIn.inc({ outcome: 'refused' });
         if (id !== undefined) results[id] = { error: 'Unknown room' };
