@@ -104,7 +104,10 @@ export {
   type StartServerOptions,
   startServer,
 } from './server.js';
-export { openStorage, type StorageConfig } from './storage/open-storage.js';
+export { isAppendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from './storage/append-conflict.js';
+export { openStorage, redactDatabaseUrl, type StorageConfig } from './storage/open-storage.js';
+export type { PostgresOptions } from './storage/postgres/pg-pool.js';
+export { PostgresStorage } from './storage/postgres/postgres-storage.js';
 export type * from './storage/realtime-storage.js';
 export { type SqliteOptions, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';
