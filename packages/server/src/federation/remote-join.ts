@@ -27,7 +27,8 @@ const upstream = (message: string): ParleyError => ParleyError.matrix('M_UNKNOWN
 
 function fail(res: HttpJsonResult & { ok: false }, what: string): Error {
   if (res.status === 403) return forbidden(`${what}: ${res.error}`);
-  if (res.status === 404) return notFound(`${what}: ${res.error}`);
+  // Nobody answered (refused, unreachable, unresolvable): as far as we can tell, no such room.
+  if (res.status === 404 || res.status === undefined) return notFound(`${what}: ${res.error}`);
   return upstream(`${what}: ${res.error}`);
 }
 

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sync, syncCall } from '../sync/sync-helpers.js';
 import {
@@ -84,7 +87,19 @@ describe('a room spanning three servers (in-process, loopback)', () => {
     expect(unknown.json.errcode).toBe('M_NOT_FOUND');
     // Nothing listens on port 1: the resident is unreachable.
     const down = await joinVia(c, '!room:127.0.0.1:1', '127.0.0.1:1');
-    expect(down.status).toBe(502);
-    expect(down.json.errcode).toBe('M_UNKNOWN');
+    expect(down.status).toBe(404);
+    expect(down.json.error).toMatch(/make_join via 127\.0\.0\.1:1/);
+    // A resident that answers with a server error is a gateway error.
+    const broken = createServer((_req, res) => res.writeHead(500).end('{}'));
+    broken.listen(0, '127.0.0.1');
+    await once(broken, 'listening');
+    const name = `127.0.0.1:${(broken.address() as AddressInfo).port}`;
+    try {
+      const r = await joinVia(c, `!room:${name}`, name);
+      expect(r.status, r.text).toBe(502);
+      expect(r.json.errcode).toBe('M_UNKNOWN');
+    } finally {
+      broken.close();
+    }
   });
 });
