@@ -12,6 +12,8 @@ import { addRoomRoutes } from './api/room-routes.js';
 import { authenticate } from './auth/authenticator.js';
 import { defaultConfig, type ServerConfig } from './config/options.js';
 import { ConfigError } from './config/resolve-config.js';
+import type { Fanout } from './cluster/fanout.js';
+import { checkClusterConfig, openFanout } from './cluster/open-fanout.js';
 import { installFederation } from './federation/federation.js';
 import type { Handler } from './http/handler.js';
 import { HttpApp } from './http/http-app.js';
@@ -94,20 +96,21 @@ async function listen(server: Server, port: number, host: string): Promise<Addre
  * Starts a Parley server: opens (and migrates) the database (embedded SQLite in `dataDir`, or
  * PostgreSQL for a `postgres://` `database`), loads or creates the signing key, and listens.
  *
- * @throws {@link ConfigError} for settings this version cannot run with (`redis`, a server
- *   name other than the one the database was created with).
+ * With `redis` it joins the other instances on the same PostgreSQL database (docs/scale-out.md).
+ *
+ * @throws {@link ConfigError} for settings this version cannot run with (`redis` without a
+ *   PostgreSQL `database`, a server name other than the one the database was created with).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ParleyServer> {
   const { logger: givenLogger, clock = nodeClock, random = nodeRandom, ...settings } = options;
   const config: ServerConfig = { ...defaultConfig(), ...settings };
   config.dataDir = resolve(config.dataDir);
   checkTimeouts(config);
-  if (config.redis !== undefined) {
-    throw new ConfigError('--redis is not supported yet: this version runs as a single node');
-  }
+  checkClusterConfig(config);
   const logger = givenLogger ?? createLogger(config.logLevel);
   const storage = await openStorage(config);
   let http: Server | undefined;
+  let fanout: Fanout | undefined;
   try {
     const { key } = loadOrCreateSigningKey(config.dataDir, random);
     const metrics = new ServerMetrics();
@@ -218,12 +221,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         return closing;
       },
     };
-    installRealtime(parley, { clock, random });
-    await installSync(parley, { clock, random });
+    fanout = await openFanout({
+      config,
+      storage,
+      rooms,
+      clock,
+      random,
+      logger,
+      registry: metrics.registry,
+      // The instance cannot go on without its slot (client ids would clash): it stops, and its
+      // supervisor starts it anew.
+      onFatal: (err) => {
+        logger.fatal({ err }, 'cluster: stopping this instance');
+        void parley.close();
+      },
+    });
+    const fan = fanout;
+    installRealtime(parley, { clock, random, fanout: fan });
+    await installSync(parley, { clock, random, fanout: fan });
     installWebApp(parley);
     installFederation(parley, { clock, random });
+    // Last: every listener of other instances' news is attached now.
+    fan.start();
+    parley.onClose(() => fan.close());
     return parley;
   } catch (err) {
+    await fanout?.close();
     if (http?.listening) {
       http.closeAllConnections();
       http.close();

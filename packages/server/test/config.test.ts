@@ -127,10 +127,10 @@ describe('parley CLI exit codes', () => {
     ['bad port', ['serve', '--port', 'abc'], {}, /--port: expected an integer/],
     ['bad env value', ['serve'], { PARLEY_LOG_LEVEL: 'chatty' }, /PARLEY_LOG_LEVEL/],
     [
-      'redis not supported yet',
+      'redis without PostgreSQL',
       ['serve', '--port', '0', '--redis', 'redis://localhost'],
       {},
-      /not supported yet/,
+      /--redis needs a PostgreSQL --database/,
     ],
   ];
   it.each(cases)('%s exits 2 with a clear message', (_name, args, env, message) => {

@@ -3,13 +3,14 @@
  * table is the one source the flag parser, the env and file readers, and the docs test use.
  */
 
-import { type FederationConfig, FEDERATION_OPTIONS } from '../federation/federation-options.js';
+import { CLUSTER_OPTIONS, type ClusterConfig } from '../cluster/cluster-options.js';
+import { FEDERATION_OPTIONS, type FederationConfig } from '../federation/federation-options.js';
 
 /** Log levels of pino, plus `silent`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The resolved configuration of a Parley server. */
-export interface ServerConfig extends FederationConfig {
+export interface ServerConfig extends FederationConfig, ClusterConfig {
   /** TCP port to listen on; 0 picks a free port. */
   port: number;
   /** Interface to listen on. */
@@ -26,7 +27,7 @@ export interface ServerConfig extends FederationConfig {
   databaseConnectTimeoutMs: number;
   /** How long a PostgreSQL query may run (or wait for a silent database) before it fails. */
   databaseQueryTimeoutMs: number;
-  /** Redis URL for fan-out between instances (not supported yet). */
+  /** Redis URL for fan-out between instances (with a PostgreSQL `database`; docs/scale-out.md). */
   redis: string | undefined;
   /** pino log level. */
   logLevel: LogLevel;
@@ -239,6 +240,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'toDeviceMaxMessages', env: 'PARLEY_TO_DEVICE_MAX_MESSAGES', kind: int(1, 100_000), default: 1000 },
   { key: 'toDeviceMaxQueued', env: 'PARLEY_TO_DEVICE_MAX_QUEUED', kind: int(1, 10_000_000), default: 10_000 },
   ...FEDERATION_OPTIONS,
+  ...CLUSTER_OPTIONS,
 ];
 
 /** The defaults of every setting. */

@@ -1,6 +1,7 @@
 import { type Clock, type Random, RealtimeRouter, type Timers } from '@parley/core';
 import { nodeTimers } from '@parley/transport-node';
 import { Counter, Gauge } from 'prom-client';
+import { type Fanout, LocalFanout } from '../cluster/fanout.js';
 import type { ParleyServer } from '../server.js';
 import { DeviceLogouts } from './device-logouts.js';
 import { MembershipFeed } from './membership-feed.js';
@@ -27,6 +28,8 @@ export interface InstallRealtimeOptions {
   clock: Clock;
   random: Random;
   timers?: Timers;
+  /** Other server instances' connections and changes (default: this process alone). */
+  fanout?: Fanout;
 }
 
 /**
@@ -38,8 +41,9 @@ export interface InstallRealtimeOptions {
 export function installRealtime(server: ParleyServer, options: InstallRealtimeOptions): RealtimeService {
   const { clock, random, timers = nodeTimers } = options;
   const { config, storage, logger } = server;
+  const fanout = options.fanout ?? new LocalFanout(server.rooms);
   const settings = realtimeSettings(config);
-  const router = new RealtimeRouter(settings.router);
+  const router = new RealtimeRouter({ ...settings.router, ...fanout.routerOptions });
   const registers = [server.metrics.registry];
   const tooSlow = new Counter({
     name: 'parley_realtime_too_slow_total',
@@ -53,7 +57,9 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
     timers,
     logger,
     onTooSlow: () => tooSlow.inc(),
+    publishCluster: (e) => fanout.publishRealtime(e),
   });
+  fanout.attachRealtime({ router, flush: () => hub.flush() });
   new Gauge({
     name: 'parley_realtime_connections',
     help: 'Open realtime connections',
@@ -63,7 +69,12 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
     },
   });
   const feed = new MembershipFeed({ storage, router, logger, flush: () => hub.flush() });
-  server.rooms.onEventStored((e) => feed.onEvent(e));
+  fanout.onEvent((e) => feed.onEvent(e));
+  fanout.onContact((n) => {
+    feed
+      .contactChanged(n.userId, n.contactId)
+      .catch((err: unknown) => logger.error({ err }, 'realtime: could not apply a contact change'));
+  });
   const tickets = new RealtimeTickets(storage, clock, random);
   const logouts = new DeviceLogouts();
   server.onDeviceLoggedOut(async (userId, deviceId) => {
@@ -84,6 +95,7 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
     feed,
     maxContactsPerUser: settings.maxContactsPerUser,
     route: server.route,
+    onContactChanged: (userId, contactId) => fanout.publishContact({ userId, contactId }),
   });
   server.onUpgrade(
     REALTIME_PATH,

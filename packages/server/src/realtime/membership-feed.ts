@@ -117,6 +117,34 @@ export class MembershipFeed {
     });
   }
 
+  /**
+   * `userId`'s contact entry for `contactId` changed on another server instance: reads the pair
+   * from storage and applies it (reading, rather than trusting the notice, keeps the router right
+   * whatever order changes from several instances arrive in).
+   */
+  contactChanged(userId: string, contactId: string): Promise<void> {
+    return this.#run(async () => {
+      if (!this.#loadedUsers.has(userId) && !this.#loadedUsers.has(contactId)) return;
+      const { storage, router } = this.#deps;
+      const [user, contact, contacts] = await Promise.all([
+        this.#handleOf(userId),
+        this.#handleOf(contactId),
+        storage.getContacts(userId),
+      ]);
+      if (user === undefined || contact === undefined) return;
+      if (contacts.some((c) => c.userId === contactId)) router.addContact(user, contact);
+      else router.removeContact(user, contact);
+    });
+  }
+
+  async #handleOf(userId: string): Promise<string | undefined> {
+    const known = this.#handles.get(userId);
+    if (known !== undefined) return known;
+    const u = await this.#deps.storage.getUser(userId);
+    if (u !== undefined) this.#handles.set(userId, u.handle);
+    return u?.handle;
+  }
+
   /** Resolves once every change handed in so far is applied. */
   settled(): Promise<void> {
     return this.#queue.run(() => {});

@@ -1,5 +1,6 @@
 import {
   type Clock,
+  type RealtimeClusterEvent,
   type RealtimeRouter,
   type RealtimeRouterOutput,
   type TimerId,
@@ -29,6 +30,11 @@ export interface RealtimeHubDeps {
   logger: Logger;
   /** Called when a connection closes for being too slow (metrics). */
   onTooSlow?: (peer: RealtimePeer) => void;
+  /**
+   * Receives what the router reports for the other server instances (`pollCluster()`, cluster
+   * mode), in order, each time the router's output is drained.
+   */
+  publishCluster?: (event: RealtimeClusterEvent) => void;
   /**
    * Runs `callback` once the current I/O is handled (default `setImmediate`). The router's output
    * is sent then, not after each message, so that what every socket read of this event-loop turn
@@ -184,6 +190,10 @@ export class RealtimeHub {
   /** Sends everything the router has queued, then re-arms the timer. */
   #drain(): void {
     for (let o = this.router.poll(); o !== undefined; o = this.router.poll()) this.#apply(o);
+    const publish = this.#deps.publishCluster;
+    if (publish !== undefined) {
+      for (let e = this.router.pollCluster(); e !== undefined; e = this.router.pollCluster()) publish(e);
+    }
     if (!this.#closing) this.#arm();
   }
 

@@ -17,6 +17,8 @@ export interface RealtimeRoutesDeps {
   feed: MembershipFeed;
   maxContactsPerUser: number;
   route(method: string, pattern: string, handler: Handler): void;
+  /** Called after a contact entry was added or removed (tells the other server instances). */
+  onContactChanged?: (userId: string, contactId: string) => void;
 }
 
 const P = '/_parley/v1';
@@ -78,6 +80,7 @@ export function addRealtimeRoutes(deps: RealtimeRoutesDeps): void {
     if (result === 'full') throw forbidden(`Your contact list is full (limit ${deps.maxContactsPerUser})`);
     if (result === 'added') {
       await deps.feed.contactAdded(me.userId, myHandle, contact.userId, contact.handle);
+      deps.onContactChanged?.(me.userId, contact.userId);
     }
     return { body: { user_handle: contact.handle } };
   });
@@ -88,6 +91,7 @@ export function addRealtimeRoutes(deps: RealtimeRoutesDeps): void {
     const myHandle = await ownHandle(deps, me.userId);
     if (await deps.storage.removeContact(me.userId, contact.userId)) {
       await deps.feed.contactRemoved(me.userId, myHandle, contact.userId, contact.handle);
+      deps.onContactChanged?.(me.userId, contact.userId);
     }
     return { body: {} };
   });

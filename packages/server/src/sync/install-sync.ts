@@ -1,6 +1,7 @@
 import type { Clock, Random, Timers } from '@parley/core';
 import { nodeTimers } from '@parley/transport-node';
 import { Gauge, Histogram } from 'prom-client';
+import type { Fanout } from '../cluster/fanout.js';
 import type { ParleyServer } from '../server.js';
 import { syncSettings } from './sync-config.js';
 import { addSyncRoutes } from './sync-routes.js';
@@ -11,6 +12,8 @@ export interface InstallSyncOptions {
   clock: Clock;
   random: Random;
   timers?: Timers;
+  /** Where events and other instances' typing and to-device news come from (default: this process). */
+  fanout?: Fanout;
 }
 
 const services = new WeakMap<ParleyServer, SyncService>();
@@ -27,10 +30,25 @@ export function syncServiceOf(server: ParleyServer): SyncService | undefined {
  * stored during the rebuild are applied after it; the routes exist once it resolves.
  */
 export async function installSync(server: ParleyServer, options: InstallSyncOptions): Promise<SyncService> {
-  const { clock, random, timers = nodeTimers } = options;
+  const { clock, random, timers = nodeTimers, fanout } = options;
   const { config, storage, logger, rooms } = server;
   const settings = syncSettings(config);
-  const sync = await SyncService.start({ storage, rooms, clock, random, timers, logger, settings });
+  const sync = await SyncService.start({
+    storage,
+    rooms,
+    clock,
+    random,
+    timers,
+    logger,
+    settings,
+    ...(fanout === undefined ? {} : { fanout }),
+  });
+  fanout?.onTyping((n) => {
+    sync.applyRemoteTyping(n).catch((err: unknown) => logger.error({ err }, 'sync: remote typing failed'));
+  });
+  fanout?.onToDevice((n) => {
+    sync.applyToDevice(n).catch((err: unknown) => logger.error({ err }, 'sync: remote to-device failed'));
+  });
   const registers = [server.metrics.registry];
   new Gauge({
     name: 'parley_sync_sessions',
@@ -58,6 +76,7 @@ export async function installSync(server: ParleyServer, options: InstallSyncOpti
   sync.onTiming((t) => serverTime.observe({ outcome: t.kind }, t.ms / 1000));
   addSyncRoutes({
     sync,
+    storage,
     serverName: server.serverName,
     toDeviceMaxMessages: settings.toDeviceMaxMessages,
     route: server.route,

@@ -8,10 +8,12 @@ import {
   type Timers,
 } from '@parley/core';
 import type { Logger } from 'pino';
+import { type Fanout, LocalFanout, type ToDeviceNotice, type TypingNotice } from '../cluster/fanout.js';
 import { forbidden, matrixError } from '../http/matrix-errors.js';
 import type { RoomService } from '../rooms/room-service.js';
 import type { Storage, StoredEvent, TxnKey } from '../storage/storage.js';
-import { SyncPositions } from './positions.js';
+import type { ToDeviceAddResult, ToDeviceBounds } from '../storage/sync-storage.js';
+import { DEFAULT_MINOR_BITS, SyncPositions } from './positions.js';
 import { StorageSyncSource } from './storage-sync-source.js';
 import { type SyncSettings, TO_DEVICE_TXN_RETENTION_MS } from './sync-config.js';
 import { INDEXED_STATE_TYPES, NO_HANDLE, SyncIndexes } from './sync-indexes.js';
@@ -30,6 +32,11 @@ export interface SyncServiceDeps {
   settings: SyncSettings;
   /** Bits of a position below the stream ordering (tests shrink it to reach the overflow path). */
   minorBits?: number;
+  /**
+   * Where stored events come from and where typing and to-device news go (several instances:
+   * docs/scale-out.md). Default: this process's own events only.
+   */
+  fanout?: Fanout;
 }
 
 /** How long a sync request took in the server, from its arrival to its answer or its wait. */
@@ -51,6 +58,7 @@ export class SyncService {
   readonly typing = new TypingTable();
   readonly #deps: SyncServiceDeps;
   readonly #positions: SyncPositions;
+  readonly #fanout: Fanout;
   readonly #handles: Map<string, string>;
   readonly #engineTimer: SyncTimer;
   readonly #typingTimer: SyncTimer;
@@ -60,6 +68,7 @@ export class SyncService {
   private constructor(deps: SyncServiceDeps, positions: SyncPositions, handles: Map<string, string>) {
     this.#deps = deps;
     this.#positions = positions;
+    this.#fanout = deps.fanout ?? new LocalFanout(deps.rooms);
     this.#handles = handles;
     this.indexes = new SyncIndexes((u) => this.#handles.get(u) ?? NO_HANDLE);
     const source = new StorageSyncSource({
@@ -87,7 +96,9 @@ export class SyncService {
     const { storage } = deps;
     let service: SyncService | undefined;
     const early: StoredEvent[] = [];
-    deps.rooms.onEventStored((e) => (service === undefined ? early.push(e) : service.#onEvent(e)));
+    (deps.fanout ?? new LocalFanout(deps.rooms)).onEvent((e) =>
+      service === undefined ? early.push(e) : service.#onEvent(e),
+    );
     const [maxOrdering, maxToDevice, heads, state] = await Promise.all([
       storage.getMaxStreamOrdering(),
       storage.getMaxToDevicePosition(),
@@ -136,6 +147,8 @@ export class SyncService {
     const started = options.startedAt ?? process.hrtime.bigint();
     // Events stored before this request arrived are indexed first: their indexing may still wait
     // on a storage read (a real round trip on PostgreSQL), and a client must read its own writes.
+    // With several instances this instance's events first come back through the shared stream.
+    await this.#fanout.eventsSettled();
     await this.#positions.serial(async () => undefined);
     const now = this.#deps.clock.now();
     // While the server shuts down nobody waits: the answer goes out before connections close.
@@ -161,19 +174,41 @@ export class SyncService {
       if (this.indexes.membership(userId, roomId)?.membership !== 'join') {
         throw forbidden('You are not joined to this room');
       }
-      if (typing === this.typing.isTyping(roomId, userId)) {
-        if (typing) this.typing.start(roomId, userId, expiresAt);
-        return undefined;
-      }
-      const position = await this.#positions.take();
-      if (typing) this.typing.start(roomId, userId, expiresAt);
-      else this.typing.stop(roomId, userId);
-      this.typing.setPosition(roomId, position);
-      this.#positions.publish(position);
-      return { type: 'typing', room_id: roomId };
+      return this.#applyTyping(roomId, userId, typing, expiresAt);
+    });
+    this.#fanout.publishTyping({ roomId, userId, typing, expiresAt });
+    this.#armTyping();
+    if (change !== undefined) await this.#notify(change);
+  }
+
+  /** A typing notice set or renewed on another server instance. */
+  async applyRemoteTyping(n: TypingNotice): Promise<void> {
+    const change = await this.#positions.serial(async () => {
+      // A start that crossed the user's leave (as this instance already knows it) is dropped.
+      if (n.typing && this.indexes.membership(n.userId, n.roomId)?.membership !== 'join') return undefined;
+      return this.#applyTyping(n.roomId, n.userId, n.typing, n.expiresAt);
     });
     this.#armTyping();
     if (change !== undefined) await this.#notify(change);
+  }
+
+  /** Applies a typing notice; call inside `positions.serial`. A renewal only moves the expiry. */
+  async #applyTyping(
+    roomId: string,
+    userId: string,
+    typing: boolean,
+    expiresAt: number,
+  ): Promise<SyncChange | undefined> {
+    if (typing === this.typing.isTyping(roomId, userId)) {
+      if (typing) this.typing.start(roomId, userId, expiresAt);
+      return undefined;
+    }
+    const position = await this.#positions.take();
+    if (typing) this.typing.start(roomId, userId, expiresAt);
+    else this.typing.stop(roomId, userId);
+    this.typing.setPosition(roomId, position);
+    this.#positions.publish(position);
+    return { type: 'typing', room_id: roomId };
   }
 
   /**
@@ -185,13 +220,14 @@ export class SyncService {
    *   queue is full (nothing is stored then).
    */
   async sendToDevice(txn: TxnKey, type: string, addressees: readonly ToDeviceAddressee[]): Promise<void> {
-    const { storage, settings, clock } = this.#deps;
+    const { storage, settings } = this.#deps;
     const devicesOf = new Map<string, string[]>();
     for (const a of addressees) {
       if (!devicesOf.has(a.userId)) devicesOf.set(a.userId, await storage.getDeviceIds(a.userId));
     }
     const targets = expandAddressees(addressees, devicesOf);
     if (targets.length > settings.toDeviceMaxMessages) throw tooMany(settings.toDeviceMaxMessages);
+    if (this.#fanout.sharedStream) return this.#sendToDeviceShared(txn, type, targets);
     const stored = await this.#positions.serial(async () => {
       if (await storage.hasToDeviceTxn(txn)) return false;
       const records = [];
@@ -199,20 +235,8 @@ export class SyncService {
         const position = await this.#positions.take();
         records.push({ ...t, position, type, sender: txn.userId });
       }
-      const result = await storage.addToDeviceMessages(records, txn, {
-        maxQueuedPerDevice: settings.toDeviceMaxQueued,
-        txnRetentionMs: TO_DEVICE_TXN_RETENTION_MS,
-        now: clock.now(),
-      });
-      if (result.kind === 'queue_full') {
-        throw matrixError(
-          'M_LIMIT_EXCEEDED',
-          `${result.userId} ${result.deviceId} has too many undelivered messages`,
-          {
-            retry_after_ms: 60_000,
-          },
-        );
-      }
+      const result = await storage.addToDeviceMessages(records, txn, this.#toDeviceBounds());
+      if (result.kind === 'queue_full') throw queueFull(result);
       if (result.kind === 'duplicate') return false;
       const last = records.at(-1);
       if (last !== undefined) this.#positions.publish(last.position);
@@ -222,6 +246,51 @@ export class SyncService {
     await Promise.all(
       targets.map((t) => this.#notify({ type: 'to_device', user_id: t.userId, device_id: t.deviceId })),
     );
+  }
+
+  /**
+   * Several instances: the send takes its stream ordering inside its transaction, so every
+   * instance publishes its position only once it has indexed every event below it.
+   */
+  async #sendToDeviceShared(txn: TxnKey, type: string, targets: readonly ToDeviceAddressee[]): Promise<void> {
+    const { storage } = this.#deps;
+    if (await storage.hasToDeviceTxn(txn)) return;
+    const records = targets.map((t) => ({ ...t, position: 0, type, sender: txn.userId }));
+    const bits = this.#deps.minorBits ?? DEFAULT_MINOR_BITS;
+    const result = await storage.addToDeviceMessages(records, txn, {
+      ...this.#toDeviceBounds(),
+      orderingBits: bits,
+    });
+    if (result.kind === 'queue_full') throw queueFull(result);
+    if (result.kind === 'duplicate' || result.ordering === undefined || records.length === 0) return;
+    const notice: ToDeviceNotice = {
+      ordering: result.ordering,
+      position: this.#positions.ofOrdering(result.ordering) + records.length,
+      devices: targets.map((t) => ({ userId: t.userId, deviceId: t.deviceId })),
+    };
+    this.#fanout.publishToDevice(notice);
+    await this.applyToDevice(notice);
+  }
+
+  /**
+   * A to-device send committed at a stream ordering of its own (on any instance): its position
+   * becomes current once every event below that ordering is indexed, then its recipients wake.
+   */
+  async applyToDevice(n: ToDeviceNotice): Promise<void> {
+    await this.#fanout.eventsReached(n.ordering - 1);
+    await this.#positions.serial(async () => this.#positions.publish(n.position));
+    await Promise.all(
+      n.devices.map((d) => this.#notify({ type: 'to_device', user_id: d.userId, device_id: d.deviceId })),
+    );
+  }
+
+  #toDeviceBounds(): ToDeviceBounds {
+    const { settings, clock } = this.#deps;
+    return {
+      maxQueuedPerDevice: settings.toDeviceMaxQueued,
+      txnRetentionMs: TO_DEVICE_TXN_RETENTION_MS,
+      now: clock.now(),
+    };
   }
 
   /** Answers every long-poll now and stops the timers (server shutdown). */
@@ -317,4 +386,10 @@ export class SyncService {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     for (const l of this.#timingListeners) l({ kind, ms });
   }
+}
+
+function queueFull(r: Extract<ToDeviceAddResult, { kind: 'queue_full' }>): Error {
+  return matrixError('M_LIMIT_EXCEEDED', `${r.userId} ${r.deviceId} has too many undelivered messages`, {
+    retry_after_ms: 60_000,
+  });
 }
