@@ -86,7 +86,13 @@ export {
   realtimeUpgradeHandler,
   type UpgradeCheck,
 } from './realtime/index.js';
-export { type ClientEvent, toClientEvent } from './rooms/client-event.js';
+export {
+  type ClientEvent,
+  type ClientEventUnsigned,
+  type EventReader,
+  toClientEvent,
+  withTransactionIds,
+} from './rooms/client-event.js';
 export { newHandle, newRoomId } from './rooms/ids.js';
 export { ROOM_PRESETS, type RoomPreset } from './rooms/initial-events.js';
 export {

@@ -59,9 +59,12 @@ describe('crash and restart', () => {
       body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bob' }, password: 'pw-bob' },
     });
     expect(relog.json.user_handle).toBe(bob.user_handle);
-    const after = (await call(b2, 'GET', `${roomPath}/messages?dir=f&limit=100`, { token: bob.access_token }))
-      .json;
+    // Read by the same device as before: its own events carry their txn ids, which survive too.
+    const after = (
+      await call(b2, 'GET', `${roomPath}/messages?dir=f&limit=100`, { token: alice.access_token })
+    ).json;
     expect(after.chunk).toEqual(before.chunk);
+    expect(after.chunk.filter((e: { unsigned?: unknown }) => e.unsigned !== undefined)).toHaveLength(15);
     expect(
       after.chunk
         .filter((e: { type: string }) => e.type === 'm.room.message')

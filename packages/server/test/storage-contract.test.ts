@@ -120,6 +120,17 @@ describe(`Storage contract (${TEST_BACKEND})`, () => {
     expect(orderings).toEqual([...orderings].sort((a, b) => a - b));
     expect(new Set(orderings).size).toBe(5);
     expect(await s.getTxnEventId({ userId: '@a:x', deviceId: 'D', txnId: 't3' })).toBe(stored[3]!.eventId);
+    // By event id, for the sending device only; unknown ids and events sent without a txn are absent.
+    const asked = [stored[1]!.eventId, stored[3]!.eventId, evs[0]!.eventId, '$unknown'];
+    expect(await s.getTxnIdsOfEvents('@a:x', 'D', asked)).toEqual(
+      new Map([
+        [stored[1]!.eventId, 't1'],
+        [stored[3]!.eventId, 't3'],
+      ]),
+    );
+    expect((await s.getTxnIdsOfEvents('@a:x', 'OTHER', asked)).size).toBe(0);
+    expect((await s.getTxnIdsOfEvents('@b:x', 'D', asked)).size).toBe(0);
+    expect((await s.getTxnIdsOfEvents('@a:x', 'D', [])).size).toBe(0);
     expect(await s.getEvent(stored[2]!.eventId)).toEqual(stored[2]);
     expect(await s.getForwardExtremities('!r:x', 20)).toEqual([
       { eventId: last.eventId, depth: last.event.depth },

@@ -1,5 +1,5 @@
 import type { Storage } from '../storage/storage.js';
-import { type ClientEvent, toClientEvent } from './client-event.js';
+import { type ClientEvent, type EventReader, toClientEvent, withTransactionIds } from './client-event.js';
 import { decodeStreamToken, encodeStreamToken } from './stream-token.js';
 
 /** A `/messages` request, after its query parameters are checked. */
@@ -9,6 +9,8 @@ export interface MessagesRequest {
   from?: string;
   dir: 'b' | 'f';
   limit: number;
+  /** The device reading: its own events sent with a txn id get `unsigned.transaction_id`. */
+  reader?: EventReader;
 }
 
 /** A `/messages` answer. `end` is left out when there is nothing further in that direction. */
@@ -29,7 +31,8 @@ const NEWEST = Number.MAX_SAFE_INTEGER;
 export async function readMessages(storage: Storage, req: MessagesRequest): Promise<MessagesResponse> {
   const from = req.from !== undefined ? decodeStreamToken(req.from) : req.dir === 'b' ? NEWEST : 0;
   const events = await storage.getRoomEvents({ roomId: req.roomId, dir: req.dir, from, limit: req.limit });
-  const chunk = events.map((e) => toClientEvent(e.eventId, e.event));
+  const plain = events.map((e) => toClientEvent(e.eventId, e.event));
+  const chunk = req.reader === undefined ? plain : await withTransactionIds(storage, req.reader, plain);
   const first = events[0];
   // Without `from`, `start` names the current position, so a later `dir=f` call resumes there.
   const start = req.from ?? encodeStreamToken(req.dir === 'b' ? (first?.streamOrdering ?? 0) : 0);

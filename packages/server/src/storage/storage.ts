@@ -133,6 +133,15 @@ export interface Storage extends RealtimeStorage, SyncStorage, FederationStorage
   ): Promise<StoredEvent>;
   /** The event id a `(device, txnId)` was sent as, if any. */
   getTxnEventId(txn: TxnKey): Promise<string | undefined>;
+  /**
+   * The txn ids under which the device `(userId, deviceId)` sent any of `eventIds`, by event id;
+   * events it did not send with a txn id are absent. For `unsigned.transaction_id`.
+   */
+  getTxnIdsOfEvents(
+    userId: string,
+    deviceId: string,
+    eventIds: readonly string[],
+  ): Promise<Map<string, string>>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;
 
   /** The current state entries of `keys` that exist (for authorization). */

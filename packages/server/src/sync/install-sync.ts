@@ -76,6 +76,7 @@ export async function installSync(server: ParleyServer, options: InstallSyncOpti
   sync.onTiming((t) => serverTime.observe({ outcome: t.kind }, t.ms / 1000));
   addSyncRoutes({
     sync,
+    storage,
     serverName: server.serverName,
     toDeviceMaxMessages: settings.toDeviceMaxMessages,
     route: server.route,

@@ -1,6 +1,8 @@
 import { checkLength, checkMatrixId, optionalBoolean } from '../api/validate.js';
 import type { Handler, RequestContext } from '../http/handler.js';
 import { badJson, forbidden, invalidParam } from '../http/matrix-errors.js';
+import { withTransactionIds } from '../rooms/client-event.js';
+import type { Storage } from '../storage/storage.js';
 import type { SyncService } from './sync-service.js';
 import { parseToDeviceBody } from './to-device-request.js';
 
@@ -10,6 +12,8 @@ const MAX_ID_BYTES = 255;
 /** What {@link addSyncRoutes} needs. */
 export interface SyncRoutesDeps {
   sync: SyncService;
+  /** For the `unsigned.transaction_id` of the requesting device's own timeline events. */
+  storage: Pick<Storage, 'getTxnIdsOfEvents'>;
   serverName: string;
   /** Messages one `sendToDevice` may address before `"*"` is expanded (checked again after). */
   toDeviceMaxMessages: number;
@@ -60,7 +64,9 @@ export function addSyncRoutes(deps: SyncRoutesDeps): void {
         // A waiting long-poll gives up its maxInFlight slot (the session caps bound it).
         { signal, startedAt, onWait: ctx.longPolling },
       );
-      return { body: res };
+      if (res.room === undefined) return { body: res };
+      const events = await withTransactionIds(deps.storage, me, res.room.events);
+      return { body: { ...res, room: { ...res.room, events } } };
     } finally {
       release();
     }

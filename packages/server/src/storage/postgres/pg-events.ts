@@ -95,6 +95,11 @@ const SQL = {
     text: `SELECT room_id FROM current_state
       WHERE type = 'm.room.member' AND state_key = $1 AND membership = 'join' ORDER BY room_id`,
   },
+  txnIdsOfEvents: {
+    name: 'parley_txn_ids_of_events',
+    text: `SELECT event_id, txn_id FROM txn_ids
+      WHERE event_id = ANY($1::text[]) AND user_id = $2 AND device_id = $3`,
+  },
   getTxn: {
     name: 'parley_get_txn',
     text: 'SELECT event_id FROM txn_ids WHERE user_id = $1 AND device_id = $2 AND txn_id = $3',
@@ -210,6 +215,20 @@ export async function getTxnEventId(db: Queryable, txn: TxnKey): Promise<string 
     values: [txn.userId, txn.deviceId, txn.txnId],
   });
   return rows[0]?.event_id;
+}
+
+export async function getTxnIdsOfEvents(
+  db: Queryable,
+  userId: string,
+  deviceId: string,
+  eventIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await db.query<{ event_id: string; txn_id: string }>({
+    ...SQL.txnIdsOfEvents,
+    values: [eventIds, userId, deviceId],
+  });
+  return new Map(rows.map((r) => [r.event_id, r.txn_id]));
 }
 
 export async function getEvent(db: Queryable, eventId: string): Promise<StoredEvent | undefined> {

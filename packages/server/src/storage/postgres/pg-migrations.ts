@@ -105,6 +105,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'contacts, realtime tickets', sql: PG_REALTIME_TABLES_SQL },
   { version: 3, name: 'sync: to-device messages and txn ids', sql: PG_SYNC_MIGRATION_SQL },
   { version: 4, name: 'federation: rejected events, state by depth', sql: PG_FEDERATION_MIGRATION_SQL },
+  { version: 5, name: 'txn ids by event', sql: 'CREATE INDEX txn_ids_event ON txn_ids (event_id);' },
 ];
 
 // The first key of the two-key advisory lock ("par1"); the second is the schema's name, so

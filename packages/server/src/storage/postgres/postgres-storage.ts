@@ -240,6 +240,14 @@ export class PostgresStorage implements Storage {
     return ev.getTxnEventId(this.#pool, txn);
   }
 
+  getTxnIdsOfEvents(
+    userId: string,
+    deviceId: string,
+    eventIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    return ev.getTxnIdsOfEvents(this.#pool, userId, deviceId, eventIds);
+  }
+
   getEvent(eventId: string): Promise<StoredEvent | undefined> {
     return ev.getEvent(this.#pool, eventId);
   }

@@ -96,6 +96,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'contacts, realtime tickets', sql: REALTIME_TABLES_SQL },
   { version: 3, name: 'sync: to-device messages and txn ids', sql: SYNC_MIGRATION_SQL },
   { version: 4, name: 'federation: rejected events, state by depth', sql: FEDERATION_MIGRATION_SQL },
+  // `unsigned.transaction_id` looks txn ids up by event id.
+  { version: 5, name: 'txn ids by event', sql: 'CREATE INDEX txn_ids_event ON txn_ids (event_id);' },
 ];
 
 /**

@@ -109,6 +109,10 @@ export class SqliteStorage implements Storage {
         'INSERT INTO txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)',
       ),
       getTxn: p('SELECT event_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?'),
+      // One statement for any number of ids: they come as a JSON array. The unary `+` keeps the
+      // planner on the event id index rather than scanning all of the device's txns by the key.
+      txnIdsOfEvents: p(`SELECT event_id, txn_id FROM txn_ids
+        WHERE event_id IN (SELECT value FROM json_each(?)) AND +user_id = ? AND +device_id = ?`),
       getEvent: p('SELECT stream_ordering, event_id, json FROM events WHERE event_id = ?'),
       eventsBackward: p(`SELECT stream_ordering, event_id, json FROM events
         WHERE room_id = ? AND stream_ordering <= ? ORDER BY stream_ordering DESC LIMIT ?`),
@@ -295,6 +299,19 @@ export class SqliteStorage implements Storage {
   async getTxnEventId(txn: TxnKey): Promise<string | undefined> {
     const r = this.#s.getTxn!.get(txn.userId, txn.deviceId, txn.txnId) as { event_id: string } | undefined;
     return r?.event_id;
+  }
+
+  async getTxnIdsOfEvents(
+    userId: string,
+    deviceId: string,
+    eventIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (eventIds.length === 0) return new Map();
+    const rows = this.#s.txnIdsOfEvents!.all(JSON.stringify(eventIds), userId, deviceId) as {
+      event_id: string;
+      txn_id: string;
+    }[];
+    return new Map(rows.map((r) => [r.event_id, r.txn_id]));
   }
 
   async getEvent(eventId: string): Promise<StoredEvent | undefined> {
