@@ -39,7 +39,13 @@ describe('web app files over HTTP', () => {
   });
 
   it('keeps the Matrix 404 for other paths', async () => {
-    for (const path of ['/probe-e2e.txt/x', '/probe-e2e.txt/', '/sub/probe-e2e.txt', '/no-such.js', '/_matrix/client/v3/x']) {
+    for (const path of [
+      '/probe-e2e.txt/x',
+      '/probe-e2e.txt/',
+      '/sub/probe-e2e.txt',
+      '/no-such.js',
+      '/_matrix/client/v3/x',
+    ]) {
       const res = await fetch(`${t.server.url}${path}`);
       expect(res.status, path).toBe(404);
       expect(await res.json()).toEqual({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
