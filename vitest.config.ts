@@ -73,7 +73,7 @@ export default defineConfig({
       },
       {
         // Several server instances on PostgreSQL and Redis (docs/scale-out.md): in this process,
-        // and as `parley serve` processes from the build (the global setup builds when stale).
+        // and as `parley serve` processes from the build (built first when stale).
         resolve: source,
         ssr: { resolve: { conditions: ['@parley/source'], externalConditions: ['@parley/source'] } },
         test: {
@@ -82,7 +82,7 @@ export default defineConfig({
           environment: 'node',
           include: ['test/cluster/**/*.test.ts'],
           env: { PARLEY_TEST_DATABASE: 'postgres' },
-          globalSetup: ['test/pg-global-setup.ts', 'test/e2e/global-setup.ts'],
+          globalSetup: ['test/pg-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
