@@ -1,4 +1,4 @@
-import type { PDU } from '@parley/core';
+import type { JsonObject, PDU } from '@parley/core';
 import { FakeClock, SeededRandom } from '@parley/core/testing';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('OutboundQueues', () => {
     for (let i = 1; i <= 120; i++) q.enqueue(['b.example', 'me.example'], pdu(i));
     await tick(50);
     expect(calls.every((c) => c.dest === 'b.example')).toBe(true);
-    const sizes = calls.map((c) => (c.init.body?.pdus as unknown[]).length);
+    const sizes = calls.map((c) => ((c.init.body as JsonObject).pdus as unknown[]).length);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(120);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
     expect(q.stats.sent).toBe(120);
@@ -78,7 +78,7 @@ describe('OutboundQueues', () => {
     for (let i = 1; i <= 5; i++) q.enqueue(['b.example'], pdu(i));
     await tick(50);
     // The first send took PDU 1 at once; 2..5 queued with room for 3: 2 was dropped.
-    const sent = calls.map((c) => (c.init.body?.pdus as PDU[]).map((p) => p.depth));
+    const sent = calls.map((c) => ((c.init.body as JsonObject).pdus as unknown as PDU[]).map((p) => p.depth));
     expect(sent).toEqual([[1], [3, 4, 5]]);
     expect(q.stats.dropped).toBe(2);
     q.close();

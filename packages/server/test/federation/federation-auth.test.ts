@@ -208,6 +208,38 @@ describe('federation request authentication and PDU checks (a scripted peer agai
     expect(again.json).toEqual(r.json);
   });
 
+  it('a concurrent remote event forks the DAG; the next local event merges the forward extremities', async () => {
+    const ext = async () => (await a.server.storage.getForwardExtremities(roomId, 20)).map((e) => e.eventId);
+    const [tip] = await ext();
+    const tipEvent = (await a.server.storage.getEvent(tip as string))?.event as PDU;
+    // A local message and a remote one, both built on the same extremity.
+    const local = await send(a.url, a.user, roomId, 'fork local', 'fl');
+    const remote = peer.sign({
+      room_id: roomId,
+      sender: peer.user('mallory'),
+      type: 'm.room.message',
+      content: { msgtype: 'm.text', body: 'fork remote' },
+      depth: tipEvent.depth + 1,
+      prev_events: [tip as string],
+      auth_events: [
+        state['m.room.create'] as string,
+        state['m.room.power_levels'] as string,
+        peerJoin.eventId,
+      ],
+      origin_server_ts: Date.now(),
+    });
+    const r = await peer.request(a, 'PUT', `${V1}/send/fork`, {
+      pdus: [remote.pdu] as unknown as JsonObject[],
+    });
+    expect(r.json.pdus[remote.eventId]).toEqual({});
+    expect(new Set(await ext())).toEqual(new Set([local, remote.eventId]));
+    const merge = await send(a.url, a.user, roomId, 'merge', 'mg');
+    const merged = await a.server.storage.getEvent(merge);
+    expect(new Set(merged?.event.prev_events)).toEqual(new Set([local, remote.eventId]));
+    expect(merged?.event.depth).toBe(tipEvent.depth + 2);
+    expect(await ext()).toEqual([merge]);
+  });
+
   it('keeps the backfill and get_missing_events caps', async () => {
     const bf = await peer.request(
       a,
