@@ -110,6 +110,7 @@ export class OneAtATimeFetcher<P extends FetchPdu> implements SimFetcher<P> {
       outlier: false,
       missingPrevs: [],
       redacted: false,
+      backfilled: false,
     };
   }
 
