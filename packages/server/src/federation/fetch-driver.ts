@@ -14,7 +14,7 @@ import type { EventSink } from './event-sink.js';
 import type { FederationClient, FederationRequestInit } from './federation-client.js';
 import { seg } from './federation-client.js';
 import type { KeyRing } from './keys/key-ring.js';
-import { citedIds, type KnownEvents, pdusOf, senderServer } from './known-events.js';
+import { citedIds, type KnownEvents, pdusOf, signingKeysOf } from './known-events.js';
 import type { RoomCache } from './room-cache.js';
 
 /** What a {@link FetchDriver} is built from. */
@@ -123,15 +123,14 @@ export class FetchDriver {
   /** Loads what the scheduler will ask synchronously about `pdus` of `roomId`. */
   async prime(roomId: string | undefined, pdus: readonly unknown[], signal?: AbortSignal): Promise<void> {
     const { keys, known, rooms, sink } = this.#d;
-    const servers = new Set<string>();
+    const wanted = new Map<string, [string, string]>();
     const ids: string[] = [];
     for (const p of pdus) {
-      const s = senderServer(p);
-      if (s !== undefined) servers.add(s);
+      for (const k of signingKeysOf(p)) wanted.set(k.join(' '), k);
       ids.push(...citedIds(p));
     }
     await Promise.all([
-      keys.ensureAll(servers, signal),
+      ...[...wanted.values()].map(([server, keyId]) => keys.ensure(server, keyId, signal)),
       known.prime(sink.storage, ids),
       roomId === undefined ? undefined : rooms.prime(roomId),
     ]);

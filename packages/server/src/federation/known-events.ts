@@ -62,6 +62,22 @@ export function senderServer(pdu: unknown): string | undefined {
   return colon < 0 ? undefined : sender.slice(colon + 1);
 }
 
+/**
+ * The `(server, key id)` pairs a PDU-shaped value is signed with by its sender's server (at most
+ * 3), so that a key the cache lacks (a new one) is fetched before the event is verified.
+ */
+export function signingKeysOf(pdu: unknown): Array<[string, string]> {
+  const server = senderServer(pdu);
+  if (server === undefined) return [];
+  const sigs = (pdu as { signatures?: unknown }).signatures;
+  if (typeof sigs !== 'object' || sigs === null) return [];
+  const mine = (sigs as Record<string, unknown>)[server];
+  if (typeof mine !== 'object' || mine === null) return [];
+  return Object.keys(mine)
+    .slice(0, 3)
+    .map((keyId): [string, string] => [server, keyId]);
+}
+
 /** The PDU-shaped values of a federation answer (`pdus`, `events`, `auth_chain`, `state`). */
 export function pdusOf(body: unknown): unknown[] {
   if (typeof body !== 'object' || body === null) return [];

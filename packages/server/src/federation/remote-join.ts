@@ -16,6 +16,7 @@ import { authorizeByAuthEvents } from './event-auth.js';
 import type { Federation } from './federation.js';
 import { seg } from './federation-client.js';
 import type { HttpJsonResult } from './http-json.js';
+import { signingKeysOf } from './known-events.js';
 import { isServerName } from './server-name.js';
 
 const ROOM_VERSION = '11';
@@ -176,12 +177,9 @@ async function verifyAll(
   state: readonly unknown[],
   stateIds: Set<string>,
 ): Promise<Map<string, PDU>> {
-  const servers = new Set<string>();
-  for (const e of raw) {
-    const s = (e as { sender?: unknown } | null)?.sender;
-    if (typeof s === 'string') servers.add(domainOf(s));
-  }
-  await fed.keys.ensureAll(servers);
+  const wanted = new Map<string, [string, string]>();
+  for (const e of raw) for (const k of signingKeysOf(e)) wanted.set(k.join(' '), k);
+  await Promise.all([...wanted.values()].map(([server, keyId]) => fed.keys.ensure(server, keyId)));
   const verifier = createPduVerifier((s, k) => fed.keys.lookup(s, k));
   const stateSet = new Set(state);
   const out = new Map<string, PDU>();

@@ -77,6 +77,12 @@ describe('KeyRing', () => {
     expect(s.hits()).toBe(1);
     expect(r.lookup(s.name, s.key.keyId)).toEqual(s.key.publicKey);
     expect(r.lookup(s.name, 'ed25519:other')).toBeUndefined();
+    // A key id it does not publish costs no new fetch within retryMs, then one.
+    expect(await r.ensure(s.name, 'ed25519:other')).toBe(false);
+    expect(s.hits()).toBe(1);
+    clock.advance(1001);
+    expect(await r.ensure(s.name, 'ed25519:other')).toBe(false);
+    expect(s.hits()).toBe(2);
     clock.advance(10_001);
     expect(r.lookup(s.name, s.key.keyId)).toBeUndefined();
     // The server's own key is always known, never fetched.

@@ -21,6 +21,7 @@ export interface KeyRingOptions {
 interface Entry {
   keys: VerifiedServerKeys;
   expiresAt: number;
+  fetchedAt: number;
 }
 
 /**
@@ -82,8 +83,13 @@ export class KeyRing {
         : this.lookup(server, keyId) !== undefined;
     if (known()) return true;
     if (server === this.#o.serverName || !isServerName(server)) return false;
+    const now = this.#o.clock.now();
     const failed = this.#failedAt.get(server);
-    if (failed !== undefined && this.#o.clock.now() - failed < this.#o.retryMs) return false;
+    if (failed !== undefined && now - failed < this.#o.retryMs) return false;
+    // A key id the server did not publish a moment ago is not worth another fetch (else anyone
+    // could make us fetch a server's keys once per request by naming made-up key ids).
+    const fetchedAt = this.#cache.get(server)?.fetchedAt;
+    if (fetchedAt !== undefined && now - fetchedAt < this.#o.retryMs) return false;
     let p = this.#inFlight.get(server);
     if (p === undefined) {
       p = this.#fetch(server).finally(() => this.#inFlight.delete(server));
@@ -122,7 +128,7 @@ export class KeyRing {
     }
     this.#failedAt.delete(server);
     const expiresAt = Math.min(checked.keys.validUntilTs, now + this.#o.maxAgeMs);
-    this.#remember(this.#cache, server, { keys: checked.keys, expiresAt });
+    this.#remember(this.#cache, server, { keys: checked.keys, expiresAt, fetchedAt: now });
     return true;
   }
 

@@ -18,6 +18,7 @@ import { badJson, forbidden, invalidParam, matrixError, notFound } from '../../h
 import { authChain } from '../dag-walks.js';
 import { authorizeByAuthEvents } from '../event-auth.js';
 import type { Federation } from '../federation.js';
+import { signingKeysOf } from '../known-events.js';
 
 const ROOM_VERSION = '11';
 
@@ -91,7 +92,7 @@ export function addJoinRoutes(fed: Federation): void {
     if (typeof json.sender !== 'string' || domainOf(json.sender) !== origin) {
       throw forbidden('The join must be sent by the joining server');
     }
-    await fed.keys.ensure(origin);
+    for (const [server, keyId] of signingKeysOf(json)) await fed.keys.ensure(server, keyId);
     const checked = createPduVerifier((s, k) => fed.keys.lookup(s, k)).verify(eventId, roomId, json);
     if (!checked.ok) throw badJson(`Invalid join event: ${checked.kind}`);
     const pdu = checked.pdu;
