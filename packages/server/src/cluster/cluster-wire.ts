@@ -28,7 +28,9 @@ export type BusNotice =
   /** `o` stored a to-device send at ordering `n`, its last message at position `p`, for devices `d`. */
   | { t: 'to_device'; o: string; n: number; p: number; d: [string, string][] }
   /** `a`'s contact entry for `b` changed (read the pair from PostgreSQL). */
-  | { t: 'contact'; o: string; a: string; b: string };
+  | { t: 'contact'; o: string; a: string; b: string }
+  /** Device `d` of user `u` logged out. */
+  | { t: 'logout'; o: string; u: string; d: string };
 
 /** A decoded bus message. */
 export type BusMessage =
@@ -154,6 +156,8 @@ function isNotice(v: unknown): v is BusNotice {
       );
     case 'contact':
       return isStr(n.a) && isStr(n.b);
+    case 'logout':
+      return isStr(n.u) && isStr(n.d);
     default:
       return false;
   }

@@ -29,6 +29,12 @@ export interface ContactNotice {
   contactId: string;
 }
 
+/** A device logged out (its realtime connections close on every instance). */
+export interface LogoutNotice {
+  userId: string;
+  deviceId: string;
+}
+
 /** The realtime channel of this instance, as the fan-out drives it. */
 export interface RealtimeLink {
   router: RealtimeRouter;
@@ -64,6 +70,9 @@ export interface Fanout {
   publishContact(notice: ContactNotice): void;
   /** Contact changes made on other instances. */
   onContact(listener: (notice: ContactNotice) => void): void;
+  publishLogout(notice: LogoutNotice): void;
+  /** Logouts handled by other instances. */
+  onLogout(listener: (notice: LogoutNotice) => void): void;
   publishTyping(notice: TypingNotice): void;
   /** Typing notices of other instances. */
   onTyping(listener: (notice: TypingNotice) => void): void;
@@ -104,6 +113,8 @@ export class LocalFanout implements Fanout {
   publishRealtime(): void {}
   publishContact(): void {}
   onContact(): void {}
+  publishLogout(): void {}
+  onLogout(): void {}
   publishTyping(): void {}
   onTyping(): void {}
   publishToDevice(): void {}

@@ -7,6 +7,7 @@ export {
   type ContactNotice,
   type Fanout,
   LocalFanout,
+  type LogoutNotice,
   type RealtimeLink,
   type ToDeviceNotice,
   type TypingNotice,

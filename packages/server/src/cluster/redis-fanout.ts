@@ -5,7 +5,14 @@ import type { RoomService } from '../rooms/room-service.js';
 import type { StoredEvent } from '../storage/storage.js';
 import { type BusNotice, ClusterKeys, decodeBusMessage, encodeNotice } from './cluster-wire.js';
 import { OrderedEventStream } from './event-stream.js';
-import type { ContactNotice, Fanout, RealtimeLink, ToDeviceNotice, TypingNotice } from './fanout.js';
+import type {
+  ContactNotice,
+  Fanout,
+  LogoutNotice,
+  RealtimeLink,
+  ToDeviceNotice,
+  TypingNotice,
+} from './fanout.js';
 import { InstanceLease } from './instance-lease.js';
 import { pgStreamReads } from './pg-stream-reads.js';
 import { RealtimeBridge } from './realtime-bridge.js';
@@ -49,6 +56,7 @@ export class RedisFanout implements Fanout {
   readonly #typing: ((n: TypingNotice) => void)[] = [];
   readonly #toDevice: ((n: ToDeviceNotice) => void)[] = [];
   readonly #contact: ((n: ContactNotice) => void)[] = [];
+  readonly #logout: ((n: LogoutNotice) => void)[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   #realtime: RealtimeLink | undefined;
   #started = false;
@@ -150,6 +158,14 @@ export class RedisFanout implements Fanout {
 
   onContact(listener: (n: ContactNotice) => void): void {
     this.#contact.push(listener);
+  }
+
+  publishLogout(n: LogoutNotice): void {
+    this.#send({ t: 'logout', o: this.origin, u: n.userId, d: n.deviceId });
+  }
+
+  onLogout(listener: (n: LogoutNotice) => void): void {
+    this.#logout.push(listener);
   }
 
   publishTyping(n: TypingNotice): void {
@@ -284,6 +300,9 @@ export class RedisFanout implements Fanout {
       }
       case 'contact':
         for (const l of this.#contact) l({ userId: n.a, contactId: n.b });
+        return;
+      case 'logout':
+        for (const l of this.#logout) l({ userId: n.u, deviceId: n.d });
         return;
     }
   }

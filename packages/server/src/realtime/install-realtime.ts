@@ -85,7 +85,13 @@ export function installRealtime(server: ParleyServer, options: InstallRealtimeOp
     } finally {
       logouts.record(userId, deviceId);
       hub.closeDevice(userId, deviceId, REALTIME_LOGGED_OUT_REASON);
+      fanout.publishLogout({ userId, deviceId });
     }
+  });
+  // The device's connections on the other instances (its tickets are gone from the database).
+  fanout.onLogout(({ userId, deviceId }) => {
+    logouts.record(userId, deviceId);
+    hub.closeDevice(userId, deviceId, REALTIME_LOGGED_OUT_REASON);
   });
   addRealtimeRoutes({
     storage,

@@ -175,6 +175,18 @@ describe('realtime across two instances', () => {
     await seesPresence(l1, max!.handle, 4);
   });
 
+  it("closes a logged-out device's connections on the other instance too", async () => {
+    const [pat] = await users(a.url, 'l_pat');
+    const other = await online(b, pat!);
+    const r = await fetch(`${a.url}/_matrix/client/v3/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pat!.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(r.status).toBe(200);
+    expect(await other.waitClosed()).toEqual({ code: 1008, reason: 'logged out' });
+  });
+
   it("shows a stopped instance's users offline at once", async () => {
     const c = await cluster.start();
     const [nia, oli] = await users(a.url, 's_nia', 's_oli');

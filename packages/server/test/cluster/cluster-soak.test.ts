@@ -72,10 +72,13 @@ describe('soak', () => {
             await new Promise((r) => setTimeout(r, 500));
           }
         };
+        const live = () => Promise.all([a, b].map((s) => liveHeap(s.stderr())));
         await sample(started + SECONDS * 400);
-        const warm = await Promise.all([a, b].map((s) => liveHeap(s.stderr())));
+        const warm = await live();
+        await sample(started + SECONDS * 700);
+        const mid = await live();
         await sample(started + SECONDS * 1000);
-        const end = await Promise.all([a, b].map((s) => liveHeap(s.stderr())));
+        const end = await live();
         const remote = await Promise.all(bases.map((u) => metric(u, 'parley_cluster_remote_connections')));
         load.stop();
         const c = load.counters;
@@ -87,7 +90,8 @@ describe('soak', () => {
         for (const [i, s] of samples.entries()) {
           const mib = (x: number) => `${(x / MIB).toFixed(1)} MiB`;
           console.info(
-            `soak instance ${i}: live heap ${mib(warm[i]!)} after warm-up, ${mib(end[i]!)} at the end; ` +
+            `soak instance ${i}: live heap ${mib(warm[i]!)} after warm-up, ${mib(mid[i]!)} half way, ` +
+              `${mib(end[i]!)} at the end; ` +
               `/metrics heap ${mib(Math.min(...s))} .. ${mib(Math.max(...s))} (${s.length} samples); ` +
               `${remote[i]} connections of the other instance known; ` +
               JSON.stringify(c),
