@@ -68,7 +68,9 @@ describe('soak', () => {
         const sample = async (until: number) => {
           while (Date.now() < until) {
             const heaps = await Promise.all(bases.map(heapUsed));
-            heaps.forEach((h, i) => samples[i]!.push(h));
+            heaps.forEach((h, i) => {
+              samples[i]!.push(h);
+            });
             await new Promise((r) => setTimeout(r, 500));
           }
         };

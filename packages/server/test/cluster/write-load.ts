@@ -43,7 +43,7 @@ export class WriteLoad {
     readonly scene: LoadScene,
     targets: LoadTarget[],
   ) {
-    targets.forEach((t, i) => this.#loops.push(this.#loop(t, i)));
+    this.#loops.push(...targets.map((t, i) => this.#loop(t, i)));
   }
 
   /** Acknowledged writes so far. */
