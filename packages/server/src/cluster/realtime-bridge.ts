@@ -52,6 +52,8 @@ export class RealtimeBridge {
   /** Notices held back while a resync reads the records, or `undefined`. */
   #held: ConnNotice[] | undefined;
   #resyncAgain = false;
+  /** The origins the last resync found holding their lease. */
+  #alive: Set<string> | undefined;
   #flushScheduled = false;
 
   constructor(deps: RealtimeBridgeDeps) {
@@ -158,7 +160,8 @@ export class RealtimeBridge {
     } finally {
       const held = this.#held ?? [];
       this.#held = undefined;
-      for (const n of held) this.apply(n);
+      // An origin without its lease is gone (it will say hello when it has one again).
+      for (const n of held) if (this.#alive?.has(n.o) ?? true) this.apply(n);
       this.#scheduleFlush();
     }
   }
@@ -194,7 +197,10 @@ export class RealtimeBridge {
     const { redis, keys, origin } = this.#d;
     const members = (await redis.smembers(keys.instances)).filter((o) => o !== origin);
     const alive = await InstanceLease.alive(redis, keys, members);
+    this.#alive = alive;
     for (const o of this.origins) if (!alive.has(o)) this.dropOrigin(o);
+    const dead = members.filter((o) => !alive.has(o));
+    if (dead.length > 0) await redis.srem(keys.instances, ...dead);
     const router = this.#link?.router;
     for (const o of alive) {
       const record = await redis.hgetall(keys.conns(o));
