@@ -132,10 +132,15 @@ export class RealtimeBridge {
     this.#scheduleFlush();
   }
 
-  /** A new incarnation of a slot started: any older incarnation of that slot is gone. */
+  /**
+   * An instance started, or took its lease again after losing it: any older incarnation of its
+   * slot is gone, and its records are read (they were rewritten, and may have been dropped here
+   * meanwhile).
+   */
   onHello(origin: string): void {
     for (const o of this.#origins.keys())
       if (o !== origin && slotOf(o) === slotOf(origin)) this.dropOrigin(o);
+    void this.resync();
   }
 
   /**

@@ -100,6 +100,7 @@ export class RedisFanout implements Fanout {
     try {
       const keys = new ClusterKeys(o.keyPrefix);
       const lease = await InstanceLease.acquire(link.cmd, keys, leaseTtl(o.presenceTtlMs), o.random);
+      await link.setName(`parley:${o.keyPrefix}${lease.origin}`);
       // Before the stream's start is read: nothing committed later can be missed.
       await link.sub.subscribe(keys.bus, keys.rtmsg(lease.origin));
       const start = await pgStreamReads(o.pool).maxOrdering();

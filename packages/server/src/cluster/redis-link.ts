@@ -63,6 +63,21 @@ export class RedisLink {
     return link;
   }
 
+  /**
+   * Names both connections in `CLIENT LIST` (`<name>:cmd`, `<name>:sub`), now and after every
+   * reconnect, so an operator can tell the instances apart.
+   */
+  async setName(name: string): Promise<void> {
+    const safe = name.replace(/[^A-Za-z0-9:._-]/g, '_');
+    for (const [c, role] of [
+      [this.cmd, 'cmd'],
+      [this.sub, 'sub'],
+    ] as const) {
+      c.options.connectionName = `${safe}:${role}`;
+      await c.call('CLIENT', 'SETNAME', `${safe}:${role}`);
+    }
+  }
+
   /** Calls `listener` each time the subscriber is ready again after losing its connection. */
   onReconnect(listener: () => void): void {
     // Registered after the first connect, so every `ready` from now on is a reconnect.
