@@ -64,6 +64,8 @@ export class SyncService {
   readonly #typingTimer: SyncTimer;
   readonly #timingListeners = new Set<(t: SyncTiming) => void>();
   #closing = false;
+  /** The stream ordering the indexes were rebuilt up to at start. */
+  #rebuiltUpTo = 0;
 
   private constructor(deps: SyncServiceDeps, positions: SyncPositions, handles: Map<string, string>) {
     this.#deps = deps;
@@ -118,6 +120,7 @@ export class SyncService {
     }
     const built = new SyncService(deps, positions, handles);
     built.indexes.rebuild(heads, state, (o) => positions.ofOrdering(o));
+    built.#rebuiltUpTo = maxOrdering;
     service = built;
     for (const e of early) built.#onEvent(e);
     return built;
@@ -322,7 +325,9 @@ export class SyncService {
           this.#handles.set(target, (await storage.getUser(target))?.handle ?? NO_HANDLE);
         }
         const position = this.#positions.ofOrdering(stored.streamOrdering);
-        if (position < this.#positions.current) {
+        // An event the rebuild already held may come again (the shared stream starts a little
+        // before it): applying it is an upsert, and no reason for a warning.
+        if (position < this.#positions.current && stored.streamOrdering > this.#rebuiltUpTo) {
           logger.warn({ eventId: stored.eventId }, 'sync: event stored out of stream order');
         }
         const applied = this.indexes.apply(stored, position);
