@@ -82,7 +82,9 @@ describe('sync across two instances', () => {
     // The same txnId through the other instance: the same send, nothing stored twice.
     expect((await sendToDevice(b.url, gus, 'tx1', messages)).status).toBe(200);
     expect((await sendToDevice(a.url, gus, 'tx2', { [fay.userId]: { PHONE: { n: 2 } } })).status).toBe(200);
-    const next = await sync(b.url, fay, woke.json.next, {});
+    // The other instance learns of tx2 through a Redis notice a moment after the 200: long-poll
+    // for it rather than race that notice with an immediate sync.
+    const next = (await syncCall(b.url, fay, woke.json.next, {}, { timeout: 20_000 })).json;
     expect(next.to_device.events.map((e: { content: { n: number } }) => e.content.n)).toEqual([2]);
   });
 
