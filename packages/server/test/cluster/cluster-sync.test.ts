@@ -5,6 +5,8 @@
  * and the sticky-routing fallback: a session token of one instance is `M_UNKNOWN_SYNC_SESSION` on
  * the other, which the client answers by starting a new session there.
  */
+import { type ParleyError, SyncSession } from '@parley/core';
+import { nodeHttp, nodeRandom, nodeTimers } from '@parley/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyServer } from '../../src/index.js';
 import { register } from '../helpers.js';
@@ -98,5 +100,44 @@ describe('sync across two instances', () => {
     // What the client does next: a new session, every parameter sent again.
     const fresh = await sync(b.url, hal, undefined, { room: { room_id: room } });
     expect(fresh.room.events.length).toBeGreaterThan(0);
+  });
+
+  it('lets the SDK session move to the other instance: it restarts by itself and misses nothing', async () => {
+    const ivy = await register(a.url, 'sdk_ivy', 'LAPTOP');
+    const jon = await register(a.url, 'sdk_jon');
+    const room = await createRoom(a.url, ivy);
+    await join(a.url, jon, room, ivy);
+    // The load balancer's routing: the session's requests go to `target`.
+    let target = a.url;
+    const http = nodeHttp();
+    const session = await SyncSession.open({
+      api: {
+        http: (req) => http({ ...req, url: req.url.replace(a.url, target) }),
+        baseUrl: a.url,
+        timers: nodeTimers,
+        random: nodeRandom,
+        accessToken: () => ivy.token,
+      },
+    });
+    const restarts: ParleyError[] = [];
+    session.on('restart', (e) => restarts.push(e));
+    session.subscribe('room', { room_id: room, timeline_limit: 20 });
+    session.subscribe('to_device', {});
+    await session.sync();
+    expect(session.since).toBeDefined();
+    // Instance a goes away for this device; meanwhile jon writes through both instances.
+    target = b.url;
+    const sent = await send(a.url, jon, room, 'while moving');
+    const td = { [ivy.userId]: { LAPTOP: { n: 7 } } };
+    expect((await sendToDevice(b.url, jon, 'sdk-1', td)).status).toBe(200);
+    const body = await session.sync();
+    expect(restarts.map((e) => e.code)).toEqual(['M_UNKNOWN_SYNC_SESSION']);
+    expect(body.room?.events.map((e) => e.event_id)).toContain(sent);
+    expect(body.to_device?.events).toEqual([{ type: 'm.test', sender: jon.userId, content: { n: 7 } }]);
+    // And it goes on there without another restart.
+    const next = await send(b.url, jon, room, 'after the move');
+    const after = await session.sync();
+    expect(after.room?.events.map((e) => e.event_id)).toEqual([next]);
+    expect(restarts).toHaveLength(1);
   });
 });
