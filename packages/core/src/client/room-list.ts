@@ -125,7 +125,7 @@ export class RoomList {
     if (news.room && typeof news.room.room_id === 'string') {
       const room = this.ensure(news.room.room_id);
       const events = (news.room.events ?? []) as unknown as MatrixEvent[];
-      // A limited window means a gap before it: start the timeline afresh from this window.
+      // A limited window means a gap before it: start the timeline afresh from this window of events.
       const reset = news.room.limited === true;
       if (reset) room.timeline.reset([], news.room.prev_batch);
       else if (room.timeline.events.length === 0) room.timeline.prevBatch ??= news.room.prev_batch;

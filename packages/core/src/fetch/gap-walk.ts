@@ -77,7 +77,7 @@ export class GapWalker<P extends FetchPdu> {
     }
   }
 
-  /** The end of the earliest wait window. */
+  /** When the earliest wait window ends (its deadline). */
   nextDeadline(): number | undefined {
     let min: number | undefined;
     for (const w of this.#walks.values()) {

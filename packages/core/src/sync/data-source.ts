@@ -70,7 +70,7 @@ export interface SyncMembership {
 
 /** A room's timeline slice. */
 export interface SyncTimeline {
-  /** Oldest first: the newest `limit` events of the window. */
+  /** The newest `limit` events of the window (oldest first). */
   events: SyncEvent[];
   /** True when the window held more events than `limit`. */
   limited: boolean;
@@ -115,11 +115,11 @@ export interface SyncDataSource {
    * shared objects: the engine never modifies them.
    */
   roomListPage(userId: string, query: SyncPageQuery<SyncRoomSort>): Promise<SyncPage<SyncRoomListEntry>>;
-  /** Rooms of `userId` that changed, were joined, invited to or left (`membership: "leave"`) in the window. */
+  /** Rooms of `userId` that changed, were joined, invited to or left (`membership: "leave"`) within the window `(after, upTo]`. */
   roomListChanges(userId: string, query: SyncChangesQuery): Promise<SyncChanges<SyncRoomListEntry>>;
   /** A page of the joined members of `roomId`. */
   memberPage(roomId: string, query: SyncPageQuery<SyncMemberSort>): Promise<SyncPage<SyncMemberEntry>>;
-  /** Members of `roomId` whose member event or power level changed in the window. */
+  /** Members of `roomId` whose member event or power level changed within the window `(after, upTo]`. */
   memberChanges(roomId: string, query: SyncChangesQuery): Promise<SyncChanges<SyncMemberEntry>>;
   /** The newest `limit` events of `roomId` with a position in (`after`, `upTo`]. */
   timeline(roomId: string, query: { after?: number; upTo: number; limit: number }): Promise<SyncTimeline>;
