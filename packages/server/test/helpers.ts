@@ -160,6 +160,16 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_SCRYPT_COST: '10', PARLEY_LOG_LEVEL: 'warn', ...database, ...env },
   });
+  return { child, ...(await untilListening(child)) };
+}
+
+/**
+ * Collects a `parley serve` child's output and waits for its "listening on" line; rejects with
+ * its stderr when it exits first.
+ */
+export async function untilListening(
+  child: ChildProcess,
+): Promise<Omit<ServerProcess, 'child'> & { stderr: () => string }> {
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => {
@@ -184,5 +194,5 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
       reject(new Error(`parley serve exited (${code}) before listening: ${err}`)),
     );
   });
-  return { child, url, output: () => out, exited };
+  return { url, output: () => out, stderr: () => err, exited };
 }

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import buildIfStale from '../e2e/global-setup.js';
+import { untilListening } from '../helpers.js';
 
 /** The built CLI. */
 export const DIST_CLI = join(import.meta.dirname, '../../dist/cli.js');
@@ -35,31 +36,8 @@ export async function spawnDist(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_SCRYPT_COST: '10', PARLEY_LOG_LEVEL: 'warn', ...env },
   });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = () => {
-      const m = /parley: listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(({ code }) =>
-      reject(new Error(`parley serve exited (${code}) before listening: ${err}`)),
-    );
-  });
-  return { child, url, stderr: () => err, exited };
+  const { url, stderr, exited } = await untilListening(child);
+  return { child, url, stderr, exited };
 }
 
 /** SIGKILL (no shutdown code runs) and wait for the exit. */
