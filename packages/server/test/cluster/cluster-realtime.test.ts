@@ -157,8 +157,12 @@ describe('realtime across two instances', () => {
     i1.send(rtmsg(room.handle, ZERO, 0, Uint8Array.of(1)));
     await k1.waitFor((cs) => cs.some((x) => x.op === OP_RTMSG), mark);
     // jay is kicked through instance a; instance b stops routing to it.
+    const jBeforeKick = j1.received.length;
     await setMembership(a.url, ivy!, jay!, room.roomId, 'leave');
     await seesPresence(i1, jay!.handle, 0);
+    // Instance b applies the kick when it reads the leave back from PostgreSQL, a few ms after a
+    // did (docs/scale-out.md, "Limits"): jay losing sight of ivy shows that b has applied it.
+    await seesPresence(j1, ivy!.handle, 0, jBeforeKick);
     mark = j1.received.length;
     const kMark = k1.received.length;
     i1.send(rtmsg(room.handle, ZERO, 0, Uint8Array.of(2)));
