@@ -1,22 +1,11 @@
 import type { PDU, StateEntry } from '@parley/core';
 import type pg from 'pg';
 import { appendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
+import { type EventRow, rowToEvent } from '../rows.js';
 import type { Extremity, NewEvent, RoomEventsQuery, StateKeyRef, StoredEvent, TxnKey } from '../storage.js';
 
 /** Something that runs queries: the pool, or one connection inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
-
-interface EventRow {
-  stream_ordering: number;
-  event_id: string;
-  json: string;
-}
-
-const rowToEvent = (r: EventRow): StoredEvent => ({
-  streamOrdering: r.stream_ordering,
-  eventId: r.event_id,
-  event: JSON.parse(r.json) as PDU,
-});
 
 // Named statements are parsed once per connection and then reused.
 const SQL = {

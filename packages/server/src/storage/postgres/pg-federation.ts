@@ -1,6 +1,7 @@
 import type { PDU } from '@parley/core';
 import type pg from 'pg';
 import type { FederatedEventMode, FederationStorage, RoomServerRecord } from '../federation-storage.js';
+import { type EventRow, rowToEvent } from '../rows.js';
 import type { NewEvent, StoredEvent } from '../storage.js';
 import { inTransaction } from './pg-pool.js';
 
@@ -24,18 +25,6 @@ const HISTORY_MAX_DEPTH = 2 ** 40 - 1;
 // Historical slots are shared by all rooms: their inserts take this advisory lock ("par2"), so
 // two instances backfilling at once cannot pick the same ordering.
 const HISTORY_LOCK = 0x70617232;
-
-interface EventRow {
-  stream_ordering: number;
-  event_id: string;
-  json: string;
-}
-
-const rowToEvent = (r: EventRow): StoredEvent => ({
-  streamOrdering: r.stream_ordering,
-  eventId: r.event_id,
-  event: JSON.parse(r.json) as PDU,
-});
 
 const EVENT_COLUMNS = 'event_id, room_id, type, state_key, sender, depth, origin_server_ts, json';
 

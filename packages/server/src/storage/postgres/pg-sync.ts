@@ -1,5 +1,6 @@
 import type { PDU } from '@parley/core';
 import type pg from 'pg';
+import { rowToToDevice, type ToDeviceRow } from '../rows.js';
 import type { StoredEvent, TxnKey } from '../storage.js';
 import type {
   RoomHead,
@@ -9,24 +10,6 @@ import type {
   ToDeviceRecord,
 } from '../sync-storage.js';
 import { inTransaction } from './pg-pool.js';
-
-interface ToDeviceRow {
-  user_id: string;
-  device_id: string;
-  position: number;
-  type: string;
-  sender: string;
-  content: string;
-}
-
-const rowToRecord = (r: ToDeviceRow): ToDeviceRecord => ({
-  userId: r.user_id,
-  deviceId: r.device_id,
-  position: r.position,
-  type: r.type,
-  sender: r.sender,
-  content: JSON.parse(r.content) as Record<string, unknown>,
-});
 
 /** Rolls the transaction back and makes {@link inTransaction} resolve with `result`. */
 class Abandon {
@@ -189,7 +172,7 @@ export class PgSyncStore implements SyncStorage {
        WHERE user_id = $1 AND device_id = $2 AND position > $3 AND position <= $4 ORDER BY position LIMIT $5`,
       [userId, deviceId, query.after, query.upTo, query.limit],
     );
-    return rows.map(rowToRecord);
+    return rows.map(rowToToDevice);
   }
 
   async deleteToDeviceMessages(userId: string, deviceId: string, upTo: number): Promise<number> {

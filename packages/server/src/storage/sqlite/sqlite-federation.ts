@@ -1,6 +1,7 @@
 import type { PDU } from '@parley/core';
 import type { Database, Statement } from 'better-sqlite3';
 import type { FederatedEventMode, RoomServerRecord } from '../federation-storage.js';
+import { type EventRow, rowToEvent } from '../rows.js';
 import type { NewEvent, StoredEvent } from '../storage.js';
 
 /** The schema of federation (a migration of `migrations.ts`). */
@@ -25,18 +26,6 @@ export const FEDERATION_MIGRATION_SQL = `
 const HISTORY_BASE = -(2 ** 52);
 const HISTORY_SLOTS = 4096;
 const HISTORY_MAX_DEPTH = 2 ** 40 - 1;
-
-interface EventRow {
-  stream_ordering: number;
-  event_id: string;
-  json: string;
-}
-
-const rowToEvent = (r: EventRow): StoredEvent => ({
-  streamOrdering: r.stream_ordering,
-  eventId: r.event_id,
-  event: JSON.parse(r.json) as PDU,
-});
 
 // SQLite's default limit of host parameters is 32766; stay far below it.
 const CHUNK = 500;

@@ -6,6 +6,7 @@ import { matrixError } from '../../http/matrix-errors.js';
 import { appendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
 import type { FederatedEventMode, RoomServerRecord } from '../federation-storage.js';
 import type { AddContactResult, RealtimeTicketRecord, UserHandleRecord } from '../realtime-storage.js';
+import { type EventRow, rowToEvent } from '../rows.js';
 import type {
   AccessTokenRecord,
   Extremity,
@@ -36,18 +37,6 @@ export interface SqliteOptions {
    */
   synchronous?: 'full' | 'normal';
 }
-
-interface EventRow {
-  stream_ordering: number;
-  event_id: string;
-  json: string;
-}
-
-const rowToEvent = (r: EventRow): StoredEvent => ({
-  streamOrdering: r.stream_ordering,
-  eventId: r.event_id,
-  event: JSON.parse(r.json) as PDU,
-});
 
 /** The {@link Storage} on embedded SQLite (better-sqlite3) in WAL mode. */
 export class SqliteStorage implements Storage {

@@ -1,5 +1,6 @@
 import type { PDU } from '@parley/core';
 import type { Database, Statement } from 'better-sqlite3';
+import { rowToToDevice, type ToDeviceRow } from '../rows.js';
 import type { StoredEvent, TxnKey } from '../storage.js';
 import type {
   RoomHead,
@@ -8,24 +9,6 @@ import type {
   ToDeviceBounds,
   ToDeviceRecord,
 } from '../sync-storage.js';
-
-interface ToDeviceRow {
-  user_id: string;
-  device_id: string;
-  position: number;
-  type: string;
-  sender: string;
-  content: string;
-}
-
-const rowToRecord = (r: ToDeviceRow): ToDeviceRecord => ({
-  userId: r.user_id,
-  deviceId: r.device_id,
-  position: r.position,
-  type: r.type,
-  sender: r.sender,
-  content: JSON.parse(r.content) as Record<string, unknown>,
-});
 
 /** The {@link SyncStorage} half of `SqliteStorage`, on the same database connection. */
 export class SqliteSyncStore implements SyncStorage {
@@ -155,7 +138,7 @@ export class SqliteSyncStore implements SyncStorage {
     query: { after: number; upTo: number; limit: number },
   ): Promise<ToDeviceRecord[]> {
     const rows = this.#s.range!.all(userId, deviceId, query.after, query.upTo, query.limit) as ToDeviceRow[];
-    return rows.map(rowToRecord);
+    return rows.map(rowToToDevice);
   }
 
   async deleteToDeviceMessages(userId: string, deviceId: string, upTo: number): Promise<number> {
