@@ -36,3 +36,25 @@ export const rowToToDevice = (r: ToDeviceRow): ToDeviceRecord => ({
   sender: r.sender,
   content: JSON.parse(r.content) as Record<string, unknown>,
 });
+
+/** The `events` columns every insert fills (after `stream_ordering`, where it is given). */
+export const EVENT_COLUMNS = 'event_id, room_id, type, state_key, sender, depth, origin_server_ts, json';
+
+/** One event's values for {@link EVENT_COLUMNS}, in that order. */
+export function eventColumnValues(
+  eventId: string,
+  roomId: string,
+  event: PDU,
+): [string, string, string, string | null, string, number, number, string] {
+  const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
+  return [
+    eventId,
+    roomId,
+    event.type,
+    stateKey,
+    event.sender,
+    event.depth,
+    event.origin_server_ts,
+    JSON.stringify(event),
+  ];
+}

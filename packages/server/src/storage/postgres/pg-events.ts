@@ -1,7 +1,7 @@
 import type { PDU, StateEntry } from '@parley/core';
 import type pg from 'pg';
 import { appendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
-import { type EventRow, rowToEvent } from '../rows.js';
+import { type EventRow, eventColumnValues, rowToEvent } from '../rows.js';
 import type { Extremity, NewEvent, RoomEventsQuery, StateKeyRef, StoredEvent, TxnKey } from '../storage.js';
 
 /** Something that runs queries: the pool, or one connection inside a transaction. */
@@ -148,16 +148,7 @@ export async function appendInTransaction(
   }
   const { rows } = await c.query<{ stream_ordering: number }>({
     ...SQL.insertEvent,
-    values: [
-      eventId,
-      roomId,
-      event.type,
-      stateKey,
-      event.sender,
-      event.depth,
-      event.origin_server_ts,
-      JSON.stringify(event),
-    ],
+    values: eventColumnValues(eventId, roomId, event),
   });
   return { streamOrdering: rows[0]!.stream_ordering, eventId, event };
 }

@@ -1,7 +1,7 @@
 import type { PDU } from '@parley/core';
 import type pg from 'pg';
 import type { FederatedEventMode, FederationStorage, RoomServerRecord } from '../federation-storage.js';
-import { type EventRow, rowToEvent } from '../rows.js';
+import { EVENT_COLUMNS, type EventRow, eventColumnValues, rowToEvent } from '../rows.js';
 import type { NewEvent, StoredEvent } from '../storage.js';
 import { inTransaction } from './pg-pool.js';
 
@@ -25,8 +25,6 @@ const HISTORY_MAX_DEPTH = 2 ** 40 - 1;
 // Historical slots are shared by all rooms: their inserts take this advisory lock ("par2"), so
 // two instances backfilling at once cannot pick the same ordering.
 const HISTORY_LOCK = 0x70617232;
-
-const EVENT_COLUMNS = 'event_id, room_id, type, state_key, sender, depth, origin_server_ts, json';
 
 /**
  * The {@link FederationStorage} half of `PostgresStorage`. A federated event is stored under
@@ -78,17 +76,7 @@ export class PgFederationTables implements FederationStorage {
         }
       }
       await this.#updateState(c, roomId, eventId, event);
-      const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
-      const fields = [
-        eventId,
-        roomId,
-        event.type,
-        stateKey,
-        event.sender,
-        event.depth,
-        event.origin_server_ts,
-        JSON.stringify(event),
-      ];
+      const fields = eventColumnValues(eventId, roomId, event);
       let ordering: number;
       if (mode === 'historical') {
         ordering = await this.#historicalOrdering(c, event.depth);

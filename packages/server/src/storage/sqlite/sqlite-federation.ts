@@ -1,7 +1,7 @@
 import type { PDU } from '@parley/core';
 import type { Database, Statement } from 'better-sqlite3';
 import type { FederatedEventMode, RoomServerRecord } from '../federation-storage.js';
-import { type EventRow, rowToEvent } from '../rows.js';
+import { type EventRow, eventColumnValues, rowToEvent } from '../rows.js';
 import type { NewEvent, StoredEvent } from '../storage.js';
 
 /** The schema of federation (a migration of `migrations.ts`). */
@@ -117,17 +117,7 @@ export class SqliteFederationTables {
     return this.#db
       .transaction((): StoredEvent | undefined => {
         if (this.#s.exists!.get(eventId)) return undefined;
-        const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
-        const fields = [
-          eventId,
-          roomId,
-          event.type,
-          stateKey,
-          event.sender,
-          event.depth,
-          event.origin_server_ts,
-          JSON.stringify(event),
-        ];
+        const fields = eventColumnValues(eventId, roomId, event);
         let ordering: number;
         if (mode === 'historical') {
           ordering = this.#historicalOrdering(event.depth);

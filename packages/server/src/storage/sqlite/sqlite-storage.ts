@@ -6,7 +6,7 @@ import { matrixError } from '../../http/matrix-errors.js';
 import { appendConflict, PREV_EVENTS_STALE, TXN_EXISTS } from '../append-conflict.js';
 import type { FederatedEventMode, RoomServerRecord } from '../federation-storage.js';
 import type { AddContactResult, RealtimeTicketRecord, UserHandleRecord } from '../realtime-storage.js';
-import { type EventRow, rowToEvent } from '../rows.js';
+import { type EventRow, eventColumnValues, rowToEvent } from '../rows.js';
 import type {
   AccessTokenRecord,
   Extremity,
@@ -236,16 +236,7 @@ export class SqliteStorage implements Storage {
       throw appendConflict(TXN_EXISTS, `transaction ${txn.txnId} was already sent`);
     }
     const stateKey = typeof event.state_key === 'string' ? event.state_key : null;
-    const info = this.#s.insertEvent!.run(
-      eventId,
-      roomId,
-      event.type,
-      stateKey,
-      event.sender,
-      event.depth,
-      event.origin_server_ts,
-      JSON.stringify(event),
-    );
+    const info = this.#s.insertEvent!.run(...eventColumnValues(eventId, roomId, event));
     for (const prev of new Set(event.prev_events)) {
       this.#s.insertEdge!.run(eventId, prev);
       if (this.#s.deleteExtremity!.run(roomId, prev).changes === 0) {
